@@ -1,0 +1,129 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import type { Config } from './config';
+import type { Database } from './db';
+import { type Clock, ManualClock } from './kernel/clock';
+import type { App } from './kernel/context';
+import { AppError } from './kernel/errors';
+import { errorHandler } from './kernel/http';
+import { pickLocale } from './kernel/i18n';
+import { advanceManualClock, loadManualClock } from './kernel/scheduler';
+import { moduleRoutes } from './modules';
+import { authenticate, requireOperator } from './modules/identity';
+
+export interface BuildOptions {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  logger?: boolean | object;
+}
+
+export async function buildApp(opts: BuildOptions): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: opts.config.logLevel },
+    bodyLimit: 1_048_576,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+    trustProxy: true,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.decorate('jishi', { config: opts.config, database: opts.database, clock: opts.clock });
+  app.decorateRequest('auth', null);
+  app.decorateRequest('locale', 'zh-CN');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    errorHandler(new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }), req, reply),
+  );
+  app.addHook('onRequest', async (req) => {
+    req.locale = pickLocale(req.headers['accept-language']);
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'jishi API',
+        version: '1',
+        description:
+          'REST API of jishi (集市), a marketplace platform. Amounts are integers in fen. Errors are application/problem+json in the language of Accept-Language (zh-CN default, en).',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'session token from /auth/login, or a merchant API key' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'jishi_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/health',
+    { schema: { tags: ['system'], response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }) } } },
+    async () => {
+      await opts.database.db.execute('select 1');
+      return { status: 'ok' as const, database: opts.database.kind };
+    },
+  );
+
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .send(
+        '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>jishi 集市</title>' +
+          '<body style="font-family:sans-serif;max-width:40rem;margin:3rem auto">' +
+          '<h1>jishi 集市</h1><p>开源电商平台 · an open-source marketplace platform.</p>' +
+          '<p><a href="/api/docs">API 文档 / API docs</a> · <a href="/api/v1/openapi.json">OpenAPI</a></p></body></html>',
+      ),
+  );
+
+  await app.register(
+    async (api) => {
+      const typed = api as unknown as App;
+      typed.addHook('onRequest', authenticate);
+      if (opts.clock instanceof ManualClock) {
+        const clock = opts.clock;
+        // Other processes may have moved the shared manual clock.
+        typed.addHook('onRequest', async () => loadManualClock(opts.database.db, clock));
+        const Now = Type.Object({ now: Type.String({ format: 'date-time' }) });
+        typed.get('/admin/clock', { schema: { tags: ['sandbox'], response: { 200: Now } } }, async (req) => {
+          requireOperator(req);
+          return { now: clock.now().toISOString() };
+        });
+        typed.post(
+          '/admin/clock/advance',
+          {
+            schema: {
+              tags: ['sandbox'],
+              body: Type.Object({
+                days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
+                hours: Type.Optional(Type.Integer({ minimum: 0, maximum: 87600 })),
+                minutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 5_256_000 })),
+              }),
+              response: { 200: Now },
+            },
+          },
+          async (req) => {
+            requireOperator(req);
+            const { days = 0, hours = 0, minutes = 0 } = req.body;
+            const target = new Date(clock.now().getTime() + ((days * 24 + hours) * 60 + minutes) * 60_000);
+            const now = await advanceManualClock(opts.database.db, clock, target);
+            return { now: now.toISOString() };
+          },
+        );
+      }
+      for (const m of moduleRoutes) await m.routes(typed);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

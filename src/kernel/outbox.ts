@@ -1,0 +1,87 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db, Executor, Tx } from '../db';
+import { outboxConsumers, outboxEvents } from './schema';
+
+export interface DomainEvent<P = Record<string, unknown>> {
+  id: number;
+  topic: string;
+  key: string | null;
+  payload: P;
+  occurredAt: Date;
+}
+
+/** Appends a domain event in the caller's transaction: it exists exactly when the change does. */
+export async function emit(
+  tx: Executor,
+  topic: string,
+  payload: Record<string, unknown>,
+  opts: { key?: string; at: Date },
+): Promise<void> {
+  await tx.insert(outboxEvents).values({ topic, key: opts.key ?? null, payload, occurredAt: opts.at });
+}
+
+type Handler = (tx: Tx, event: DomainEvent) => Promise<void>;
+interface Consumer {
+  name: string;
+  topics: Set<string> | '*';
+  handle: Handler;
+}
+
+const consumers = new Map<string, Consumer>();
+
+/** A consumer sees every event of its topics once, in commit order, inside its own transaction. */
+export function registerConsumer(name: string, topics: string[] | '*', handle: Handler): void {
+  consumers.set(name, { name, topics: topics === '*' ? '*' : new Set(topics), handle });
+}
+
+export function unregisterConsumer(name: string): void {
+  consumers.delete(name);
+}
+
+/**
+ * Delivers pending events to every registered consumer. Safe to run from several processes: each
+ * consumer's position row is locked with SKIP LOCKED, so one process at a time advances it.
+ * Returns how many events were handed to consumers.
+ */
+export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
+  let delivered = 0;
+  for (const consumer of consumers.values()) {
+    await db.insert(outboxConsumers).values({ name: consumer.name }).onConflictDoNothing();
+    delivered += await db.transaction(async (tx) => {
+      const [pos] = await tx
+        .select()
+        .from(outboxConsumers)
+        .where(eq(outboxConsumers.name, consumer.name))
+        .for('update', { skipLocked: true });
+      if (!pos) return 0;
+      // Only events from transactions older than every one still running: none can appear behind us.
+      const events = await tx
+        .select()
+        .from(outboxEvents)
+        .where(
+          and(
+            sql`(${outboxEvents.txId}, ${outboxEvents.id}) > (${pos.positionTx}::xid8, ${pos.positionId})`,
+            sql`${outboxEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`,
+          ),
+        )
+        .orderBy(outboxEvents.txId, outboxEvents.id)
+        .limit(batch);
+      let count = 0;
+      for (const e of events) {
+        if (consumer.topics === '*' || consumer.topics.has(e.topic)) {
+          await consumer.handle(tx, { ...e, payload: e.payload as Record<string, unknown> });
+          count++;
+        }
+      }
+      const last = events[events.length - 1];
+      if (last) {
+        await tx
+          .update(outboxConsumers)
+          .set({ positionTx: last.txId, positionId: last.id, updatedAt: new Date() })
+          .where(eq(outboxConsumers.name, consumer.name));
+      }
+      return count;
+    });
+  }
+  return delivered;
+}

@@ -1,0 +1,159 @@
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import type { Db, Executor, Tx } from '../db';
+import type { Clock } from './clock';
+import { ManualClock } from './clock';
+import { newId } from './ids';
+import { clockState, deadlines } from './schema';
+
+export interface Deadline {
+  id: string;
+  kind: string;
+  subjectId: string;
+  dueAt: Date;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
+export type DeadlineHandler = (tx: Tx, deadline: Deadline, now: Date) => Promise<void>;
+
+const handlers = new Map<string, DeadlineHandler>();
+
+/** Modules register one handler per deadline kind (`order.pay_by`, `shop.tier_expiry`, ...). */
+export function registerDeadlineHandler(kind: string, handler: DeadlineHandler): void {
+  handlers.set(kind, handler);
+}
+
+export function unregisterDeadlineHandler(kind: string): void {
+  handlers.delete(kind);
+}
+
+/**
+ * Sets (or moves) the one pending deadline of this kind for this subject, in the caller's transaction.
+ */
+export async function scheduleDeadline(
+  tx: Executor,
+  input: { kind: string; subjectId: string; dueAt: Date; payload?: Record<string, unknown>; now: Date },
+): Promise<void> {
+  await tx
+    .insert(deadlines)
+    .values({
+      id: newId('dl'),
+      kind: input.kind,
+      subjectId: input.subjectId,
+      dueAt: input.dueAt,
+      payload: input.payload ?? {},
+      createdAt: input.now,
+    })
+    .onConflictDoUpdate({
+      target: [deadlines.kind, deadlines.subjectId],
+      targetWhere: sql`status = 'pending'`,
+      set: { dueAt: input.dueAt, payload: input.payload ?? {}, attempts: 0, lastError: null },
+    });
+}
+
+export async function cancelDeadline(tx: Executor, kind: string, subjectId: string, now: Date): Promise<void> {
+  await tx
+    .update(deadlines)
+    .set({ status: 'cancelled', doneAt: now })
+    .where(and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')));
+}
+
+export async function pendingDeadline(tx: Executor, kind: string, subjectId: string) {
+  const [row] = await tx
+    .select()
+    .from(deadlines)
+    .where(and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')));
+  return row;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Runs every deadline due at `clock.now()`, each in its own transaction together with its `done`
+ * mark, so its effect happens exactly once even with several processes sweeping (SKIP LOCKED).
+ * A failing handler is retried later with backoff; after MAX_ATTEMPTS it is marked failed.
+ */
+export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promise<number> {
+  let handled = 0;
+  while (handled < limit) {
+    const now = clock.now();
+    let failed: { id: string; attempts: number } | undefined;
+    let error: unknown;
+    const took = await db
+      .transaction(async (tx) => {
+        const [row] = await tx
+          .select()
+          .from(deadlines)
+          .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, now)))
+          .orderBy(asc(deadlines.dueAt))
+          .limit(1)
+          .for('update', { skipLocked: true });
+        if (!row) return false;
+        failed = { id: row.id, attempts: row.attempts };
+        const handler = handlers.get(row.kind);
+        if (!handler) throw new Error(`no handler registered for deadline kind ${row.kind}`);
+        await handler(tx, { ...row, payload: row.payload as Record<string, unknown> }, now);
+        await tx.update(deadlines).set({ status: 'done', doneAt: now }).where(eq(deadlines.id, row.id));
+        failed = undefined;
+        return true;
+      })
+      .catch((e) => {
+        error = e;
+        return false;
+      });
+    if (failed) {
+      const attempts = failed.attempts + 1;
+      await db
+        .update(deadlines)
+        .set({
+          attempts,
+          lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
+          status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+          dueAt: new Date(now.getTime() + 2 ** attempts * 1000),
+        })
+        .where(and(eq(deadlines.id, failed.id), eq(deadlines.status, 'pending')));
+      handled++;
+      continue;
+    }
+    if (error) throw error;
+    if (!took) break;
+    handled++;
+  }
+  return handled;
+}
+
+/** Loads the persisted manual time (or stores the clock's current one on first use). */
+export async function loadManualClock(db: Db, clock: ManualClock): Promise<void> {
+  const [row] = await db.select().from(clockState).where(eq(clockState.id, 1));
+  if (row) clock.set(row.now);
+  else await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoNothing();
+}
+
+/**
+ * Moves the manual clock to `target`, stopping at each due deadline on the way so handlers see the
+ * time they were due at and the deadlines they schedule fall where they would in real time.
+ */
+export async function advanceManualClock(db: Db, clock: ManualClock, target: Date): Promise<Date> {
+  for (let guard = 0; guard < 100_000; guard++) {
+    const [next] = await db
+      .select({ dueAt: deadlines.dueAt })
+      .from(deadlines)
+      .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, target)))
+      .orderBy(asc(deadlines.dueAt))
+      .limit(1);
+    if (!next) break;
+    if (next.dueAt > clock.now()) clock.set(next.dueAt);
+    await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoUpdate({
+      target: clockState.id,
+      set: { now: clock.now() },
+    });
+    const n = await sweepDeadlines(db, clock);
+    if (n === 0) break;
+  }
+  if (target > clock.now()) clock.set(target);
+  await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoUpdate({
+    target: clockState.id,
+    set: { now: clock.now() },
+  });
+  return clock.now();
+}

@@ -1,0 +1,120 @@
+import { Type } from 'typebox';
+import { command } from '../../kernel/command';
+import type { App } from '../../kernel/context';
+import { unauthenticated } from '../../kernel/errors';
+import {
+  createAccount,
+  describeAccount,
+  getAccount,
+  logout,
+  openSession,
+  requireAccount,
+  SESSION_COOKIE,
+  verifyCredentials,
+} from './identity';
+
+const AccountView = Type.Object(
+  {
+    id: Type.String(),
+    login: Type.String(),
+    displayName: Type.String(),
+    locale: Type.String(),
+    roles: Type.Array(Type.String()),
+    shops: Type.Optional(
+      Type.Array(
+        Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), role: Type.String() }),
+      ),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+export async function identityRoutes(app: App) {
+  const { clock, config, database } = app.jishi;
+  const tags = ['identity'];
+
+  app.post(
+    '/auth/register',
+    {
+      schema: {
+        tags,
+        summary: 'Create a buyer account',
+        body: Type.Object({
+          login: Type.String({ minLength: 3, maxLength: 64 }),
+          password: Type.String({ minLength: 8, maxLength: 200 }),
+          displayName: Type.String({ minLength: 1, maxLength: 60 }),
+          locale: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])),
+        }),
+        response: { 201: Type.Object({ account: AccountView }) },
+      },
+    },
+    (req, reply) =>
+      command(req, reply, async (tx) => {
+        const account = await createAccount(tx, req.body, clock.now());
+        return { status: 201, body: { account: await describeAccount(tx, account) } };
+      }),
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags,
+        summary: 'Sign in; answers a bearer token and sets the session cookie',
+        body: Type.Object({
+          login: Type.String({ minLength: 1, maxLength: 64 }),
+          password: Type.String({ minLength: 1, maxLength: 200 }),
+        }),
+        response: {
+          200: Type.Object({
+            token: Type.String(),
+            expiresAt: Type.String({ format: 'date-time' }),
+            account: AccountView,
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const account = await verifyCredentials(database.db, { ...req.body, ip: req.ip }, clock.now());
+      return command(req, reply, async (tx) => {
+        const session = await openSession(
+          tx,
+          account,
+          { userAgent: req.headers['user-agent'], sessionDays: config.sessionDays },
+          clock.now(),
+        );
+        reply.setCookie(SESSION_COOKIE, session.token, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: config.production,
+          expires: session.expiresAt,
+        });
+        return {
+          status: 200,
+          body: {
+            token: session.token,
+            expiresAt: session.expiresAt.toISOString(),
+            account: await describeAccount(tx, account),
+          },
+        };
+      });
+    },
+  );
+
+  app.post('/auth/logout', { schema: { tags, summary: 'End this session', response: { 204: Type.Null() } } }, (req, reply) =>
+    command(req, reply, async (tx) => {
+      const auth = requireAccount(req);
+      if (auth.sessionId) await logout(tx, auth.sessionId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return { status: 204 };
+    }),
+  );
+
+  app.get('/me', { schema: { tags, summary: 'Who am I', response: { 200: AccountView } } }, async (req) => {
+    const auth = requireAccount(req);
+    const account = await getAccount(database.db, auth.accountId);
+    if (!account) throw unauthenticated();
+    return describeAccount(database.db, account);
+  });
+}
