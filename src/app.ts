@@ -35,7 +35,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.decorateRequest('locale', 'zh-CN');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
-    errorHandler(new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }), req, reply),
+    errorHandler(
+      new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }),
+      req,
+      reply,
+    ),
   );
   app.addHook('onRequest', async (req) => {
     req.locale = pickLocale(req.headers['accept-language']);
@@ -54,7 +58,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       servers: [{ url: '/' }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'session token from /auth/login, or a merchant API key' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'session token from /auth/login, or a merchant API key',
+          },
           cookie: { type: 'apiKey', in: 'cookie', name: 'jishi_session' },
         },
       },
@@ -67,7 +75,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
 
   app.get(
     '/health',
-    { schema: { tags: ['system'], response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }) } } },
+    {
+      schema: {
+        tags: ['system'],
+        response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }) },
+      },
+    },
     async () => {
       await opts.database.db.execute('select 1');
       return { status: 'ok' as const, database: opts.database.kind };

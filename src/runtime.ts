@@ -26,12 +26,19 @@ export async function makeClock(config: Config, database: Database): Promise<Clo
 }
 
 /** Opens the database, migrates, makes sure the operator exists, and builds the app. */
-export async function startRuntime(config: Config, opts: { logger?: boolean | object } = {}): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  opts: { logger?: boolean | object } = {},
+): Promise<Runtime> {
   const database = await openConfiguredDatabase(config);
   await migrateDatabase(database);
   const clock = await makeClock(config, database);
   const app = await buildApp({ config, database, clock, logger: opts.logger });
-  const op = await ensureOperator(database.db, { login: config.adminLogin, password: config.adminPassword }, clock.now());
+  const op = await ensureOperator(
+    database.db,
+    { login: config.adminLogin, password: config.adminPassword },
+    clock.now(),
+  );
   if (op.created && op.password) {
     app.log.warn(
       `Operator account created: login "${config.adminLogin}", password "${op.password}" (shown once; set JISHI_ADMIN_PASSWORD to choose it).`,

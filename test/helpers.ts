@@ -4,8 +4,8 @@ import { buildApp } from '../src/app';
 import { type Config, loadConfig } from '../src/config';
 import { type Database, migrateDatabase, openDatabase } from '../src/db';
 import { ManualClock } from '../src/kernel/clock';
-import { advanceManualClock } from '../src/kernel/scheduler';
 import type { App } from '../src/kernel/context';
+import { advanceManualClock } from '../src/kernel/scheduler';
 import { createAccount } from '../src/modules/identity';
 
 /** Which database the suite runs on: PGlite by default, the PostgreSQL server with JISHI_TEST_DB=postgres. */
@@ -57,7 +57,13 @@ export interface TestContext {
 export async function makeTestApp(overrides: Partial<Config> = {}): Promise<TestContext> {
   const database = await freshDatabase();
   const clock = new ManualClock(TEST_START);
-  const config: Config = { ...loadConfig({}), clock: 'manual', logLevel: 'silent', schedulerIntervalMs: 0, ...overrides };
+  const config: Config = {
+    ...loadConfig({}),
+    clock: 'manual',
+    logLevel: 'silent',
+    schedulerIntervalMs: 0,
+    ...overrides,
+  };
   const app = await buildApp({ config, database, clock, logger: false });
   await app.ready();
   return {
@@ -67,7 +73,11 @@ export async function makeTestApp(overrides: Partial<Config> = {}): Promise<Test
     clock,
     config,
     advance: ({ days = 0, hours = 0, minutes = 0 }) =>
-      advanceManualClock(database.db, clock, new Date(clock.now().getTime() + ((days * 24 + hours) * 60 + minutes) * 60_000)),
+      advanceManualClock(
+        database.db,
+        clock,
+        new Date(clock.now().getTime() + ((days * 24 + hours) * 60 + minutes) * 60_000),
+      ),
     async close() {
       await app.close();
       await database.close();
@@ -109,11 +119,14 @@ export function client(app: App, token?: string, lang: 'zh-CN' | 'en' = 'en') {
   };
   return {
     get: <T = any>(url: string, headers?: Record<string, string>) => call<T>('GET', url, undefined, headers),
-    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', url, body ?? {}, headers),
-    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', url, body ?? {}, headers),
+    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('POST', url, body ?? {}, headers),
+    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('PUT', url, body ?? {}, headers),
     patch: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
       call<T>('PATCH', url, body ?? {}, headers),
-    delete: <T = any>(url: string, headers?: Record<string, string>) => call<T>('DELETE', url, undefined, headers),
+    delete: <T = any>(url: string, headers?: Record<string, string>) =>
+      call<T>('DELETE', url, undefined, headers),
     token,
   };
 }
@@ -128,9 +141,17 @@ export async function signUp(
   const login = opts.login ?? `user${++counter}_${randomBytes(3).toString('hex')}`;
   const password = 'password123';
   if (opts.operator) {
-    await createAccount(ctx.db, { login, password, displayName: opts.displayName ?? login, isOperator: true }, ctx.clock.now());
+    await createAccount(
+      ctx.db,
+      { login, password, displayName: opts.displayName ?? login, isOperator: true },
+      ctx.clock.now(),
+    );
   } else {
-    const r = await client(ctx.app).post('/auth/register', { login, password, displayName: opts.displayName ?? login });
+    const r = await client(ctx.app).post('/auth/register', {
+      login,
+      password,
+      displayName: opts.displayName ?? login,
+    });
     if (r.status !== 201) throw new Error(`register failed: ${JSON.stringify(r.body)}`);
   }
   const r = await client(ctx.app).post('/auth/login', { login, password });

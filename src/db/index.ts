@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -12,9 +12,9 @@ import pg from 'pg';
 
 // One type for both drivers: domain code never knows which database it runs on.
 // biome-ignore lint/suspicious/noExplicitAny: the schema generic is not used; queries name tables directly
-export type Db = PgDatabase<PgQueryResultHKT, any>;
-// biome-ignore lint/suspicious/noExplicitAny: as above
-export type Tx = PgTransaction<PgQueryResultHKT, any>;
+type AnySchema = any;
+export type Db = PgDatabase<PgQueryResultHKT, AnySchema, ExtractTablesWithRelations<AnySchema>>;
+export type Tx = PgTransaction<PgQueryResultHKT, AnySchema, ExtractTablesWithRelations<AnySchema>>;
 /** Anything that can run a query: the database itself or an open transaction. */
 export type Executor = Db | Tx;
 

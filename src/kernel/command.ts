@@ -32,20 +32,24 @@ export async function command<T>(
   req: FastifyRequest,
   reply: FastifyReply,
   fn: (tx: Tx) => Promise<CommandResult<T>>,
-): Promise<FastifyReply> {
+): Promise<void> {
   const db = req.server.jishi.database.db;
   const raw = req.headers['idempotency-key'];
   const key = Array.isArray(raw) ? raw[0] : raw;
   if (key === undefined) {
-    const result = await db.transaction(fn);
-    return send(reply, result);
+    send(reply, await db.transaction(fn));
+    return;
   }
   if (!KEY.test(key)) {
     throw new AppError(400, 'idempotency_key_invalid', {}, [
       { path: '/idempotency-key', in: 'headers', code: 'field.pattern' },
     ]);
   }
-  const scope = req.auth ? (req.auth.apiKey ? `key:${req.auth.apiKey.id}` : `acct:${req.auth.accountId}`) : 'anon';
+  const scope = req.auth
+    ? req.auth.apiKey
+      ? `key:${req.auth.apiKey.id}`
+      : `acct:${req.auth.accountId}`
+    : 'anon';
   const hash = createHash('sha256')
     .update(`${req.method} ${req.url}\n${canonical(req.body ?? null)}`)
     .digest('hex');
@@ -74,10 +78,12 @@ export async function command<T>(
     return { replayed: false, ...r };
   });
   if (result.replayed) reply.header('idempotent-replayed', 'true');
-  return send(reply, result);
+  send(reply, result);
 }
 
-function send(reply: FastifyReply, r: CommandResult): FastifyReply {
+// The handler resolves with nothing once the reply is sent, which Fastify accepts from async handlers.
+function send(reply: FastifyReply, r: CommandResult): void {
   reply.code(r.status);
-  return r.body === undefined || r.body === null ? reply.send() : reply.send(r.body);
+  if (r.body === undefined || r.body === null) reply.send();
+  else reply.send(r.body);
 }

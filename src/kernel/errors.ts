@@ -30,12 +30,20 @@ export class AppError extends Error {
 export const notFound = (what = 'not_found') => new AppError(404, what);
 export const forbidden = (what = 'forbidden') => new AppError(403, what);
 export const unauthenticated = () => new AppError(401, 'unauthenticated');
-export const conflict = (code = 'conflict', params?: Record<string, unknown>) => new AppError(409, code, params);
+export const conflict = (code = 'conflict', params?: Record<string, unknown>) =>
+  new AppError(409, code, params);
 /** A platform rule refused the request: 422 with a `type` naming the rule. */
-export const ruleViolation = (rule: string, params?: Record<string, unknown>) => new AppError(422, rule, params);
+export const ruleViolation = (rule: string, params?: Record<string, unknown>) =>
+  new AppError(422, rule, params);
 /** One invalid field, found by domain logic rather than by the schema. */
 export const invalidField = (path: string, code: string, params?: Record<string, unknown>) =>
-  new AppError(400, 'validation_failed', {}, [{ path, in: 'body', code, params }], 'validation_failed_detail');
+  new AppError(
+    400,
+    'validation_failed',
+    {},
+    [{ path, in: 'body', code, params }],
+    'validation_failed_detail',
+  );
 
 export interface Problem {
   type: string;

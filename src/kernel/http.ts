@@ -69,10 +69,20 @@ export function fromValidation(errors: AjvError[], context: string | undefined):
   const trimmed = [...byPath.values()].flatMap((list) =>
     list.length > 1 ? list.filter((f) => f.code !== 'field.invalid' && f.code !== 'field.anyOf') : list,
   );
-  return new AppError(400, 'validation_failed', {}, trimmed.length ? trimmed : fields, 'validation_failed_detail');
+  return new AppError(
+    400,
+    'validation_failed',
+    {},
+    trimmed.length ? trimmed : fields,
+    'validation_failed_detail',
+  );
 }
 
-export function errorHandler(error: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) {
+export function errorHandler(
+  error: FastifyError | AppError | Error,
+  req: FastifyRequest,
+  reply: FastifyReply,
+) {
   let appError: AppError;
   if (error instanceof AppError) {
     appError = error;
@@ -82,7 +92,8 @@ export function errorHandler(error: FastifyError | AppError | Error, req: Fastif
     else if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
       appError = new AppError(400, 'bad_json');
     else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') appError = new AppError(413, 'body_too_large');
-    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') appError = new AppError(415, 'unsupported_media_type');
+    else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      appError = new AppError(415, 'unsupported_media_type');
     else if (fe.statusCode === 429) appError = new AppError(429, 'too_many_requests');
     else if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
       appError = new AppError(fe.statusCode, BY_STATUS[fe.statusCode] ?? 'bad_request');

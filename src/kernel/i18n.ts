@@ -15,7 +15,9 @@ export function hasMessage(key: string): boolean {
 /** `{name}` placeholders are filled from params. */
 export function t(key: string, locale: Locale, params: Record<string, unknown> = {}): string {
   const text = catalog.get(key)?.[locale] ?? catalog.get(key)?.en ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+  return text.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name in params ? String(params[name]) : `{${name}}`,
+  );
 }
 
 /** Picks zh-CN or en from an Accept-Language header, honouring q-values; zh-CN by default. */

@@ -8,7 +8,11 @@ export interface Money {
 
 export const CNY = 'CNY';
 
-export const Amount = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'minor units (fen)' });
+export const Amount = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'minor units (fen)',
+});
 
 export function yuan(whole: number): number {
   if (!Number.isSafeInteger(whole)) throw new RangeError('yuan() takes whole yuan');

@@ -1,7 +1,6 @@
 import { and, asc, eq, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
-import type { Clock } from './clock';
-import { ManualClock } from './clock';
+import type { Clock, ManualClock } from './clock';
 import { newId } from './ids';
 import { clockState, deadlines } from './schema';
 
@@ -51,18 +50,27 @@ export async function scheduleDeadline(
     });
 }
 
-export async function cancelDeadline(tx: Executor, kind: string, subjectId: string, now: Date): Promise<void> {
+export async function cancelDeadline(
+  tx: Executor,
+  kind: string,
+  subjectId: string,
+  now: Date,
+): Promise<void> {
   await tx
     .update(deadlines)
     .set({ status: 'cancelled', doneAt: now })
-    .where(and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')));
+    .where(
+      and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')),
+    );
 }
 
 export async function pendingDeadline(tx: Executor, kind: string, subjectId: string) {
   const [row] = await tx
     .select()
     .from(deadlines)
-    .where(and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')));
+    .where(
+      and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')),
+    );
   return row;
 }
 
@@ -143,17 +151,23 @@ export async function advanceManualClock(db: Db, clock: ManualClock, target: Dat
       .limit(1);
     if (!next) break;
     if (next.dueAt > clock.now()) clock.set(next.dueAt);
-    await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoUpdate({
-      target: clockState.id,
-      set: { now: clock.now() },
-    });
+    await db
+      .insert(clockState)
+      .values({ id: 1, now: clock.now() })
+      .onConflictDoUpdate({
+        target: clockState.id,
+        set: { now: clock.now() },
+      });
     const n = await sweepDeadlines(db, clock);
     if (n === 0) break;
   }
   if (target > clock.now()) clock.set(target);
-  await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoUpdate({
-    target: clockState.id,
-    set: { now: clock.now() },
-  });
+  await db
+    .insert(clockState)
+    .values({ id: 1, now: clock.now() })
+    .onConflictDoUpdate({
+      target: clockState.id,
+      set: { now: clock.now() },
+    });
   return clock.now();
 }

@@ -39,9 +39,7 @@ export const outboxEvents = pgTable(
   'outbox_events',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    txId: xid8('tx_id')
-      .notNull()
-      .default(sql`pg_current_xact_id()`),
+    txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
     topic: text('topic').notNull(),
     key: text('key'),
     payload: jsonb('payload').notNull(),
@@ -53,9 +51,7 @@ export const outboxEvents = pgTable(
 /** Where each consumer has read up to in the outbox. */
 export const outboxConsumers = pgTable('outbox_consumers', {
   name: text('name').primaryKey(),
-  positionTx: xid8('position_tx')
-    .notNull()
-    .default(sql`'0'::xid8`),
+  positionTx: xid8('position_tx').notNull().default(sql`'0'::xid8`),
   positionId: bigint('position_id', { mode: 'number' }).notNull().default(0),
   updatedAt: tstz('updated_at'),
 });

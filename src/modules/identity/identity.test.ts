@@ -10,7 +10,11 @@ afterAll(async () => ctx.close());
 describe('identity', () => {
   it('registers, signs in with a bearer token and a cookie, and signs out', async () => {
     const anon = client(ctx.app);
-    const reg = await anon.post('/auth/register', { login: 'Xiaoming', password: 'secret123', displayName: '小明' });
+    const reg = await anon.post('/auth/register', {
+      login: 'Xiaoming',
+      password: 'secret123',
+      displayName: '小明',
+    });
     expect(reg.status).toBe(201);
     expect(reg.body.account).toMatchObject({ login: 'xiaoming', displayName: '小明', roles: ['buyer'] });
     expect(reg.body.account).not.toHaveProperty('passwordHash');
@@ -30,7 +34,11 @@ describe('identity', () => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id: account.id, displayName: '小明' });
 
-    const byCookie = await ctx.app.inject({ method: 'GET', url: '/api/v1/me', cookies: { jishi_session: cookie!.value } });
+    const byCookie = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      cookies: { jishi_session: cookie!.value },
+    });
     expect(byCookie.statusCode).toBe(200);
 
     expect((await client(ctx.app, token).post('/auth/logout')).status).toBe(204);
@@ -44,7 +52,9 @@ describe('identity', () => {
     );
     const hash = (rows as any).rows?.[0]?.password_hash ?? (rows as any)[0]?.password_hash;
     expect(hash).toMatch(/^\$argon2id\$/);
-    const sess = await ctx.database.db.execute(`select token_hash from sessions where account_id = '${user.accountId}'`);
+    const sess = await ctx.database.db.execute(
+      `select token_hash from sessions where account_id = '${user.accountId}'`,
+    );
     const tokenHash = (sess as any).rows?.[0]?.token_hash;
     expect(tokenHash).toHaveLength(64);
     expect(tokenHash).not.toBe(user.token);
@@ -69,7 +79,10 @@ describe('identity', () => {
   });
 
   it('answers 400 with field-level problems for bad input and writes nothing', async () => {
-    const r = await client(ctx.app, undefined, 'en').post('/auth/register', { login: 'ab', password: 'short' });
+    const r = await client(ctx.app, undefined, 'en').post('/auth/register', {
+      login: 'ab',
+      password: 'short',
+    });
     expect(r.status).toBe(400);
     expect(r.body.type).toBe('urn:jishi:problem:validation-failed');
     const paths = r.body.errors.map((e: any) => e.path).sort();
@@ -80,8 +93,12 @@ describe('identity', () => {
       displayName: 'x',
     });
     expect(zh.status).toBe(400);
-    expect(zh.body.errors).toEqual([{ path: '/password', in: 'body', message: '密码至少 8 位，且需同时包含字母和数字' }]);
-    const count = await ctx.database.db.execute(`select count(*)::int as n from accounts where login in ('ab','abc')`);
+    expect(zh.body.errors).toEqual([
+      { path: '/password', in: 'body', message: '密码至少 8 位，且需同时包含字母和数字' },
+    ]);
+    const count = await ctx.database.db.execute(
+      `select count(*)::int as n from accounts where login in ('ab','abc')`,
+    );
     expect((count as any).rows[0].n).toBe(0);
   });
 
@@ -89,7 +106,9 @@ describe('identity', () => {
     const user = await signUp(ctx, { login: 'guessme' });
     const anon = client(ctx.app);
     for (let i = 0; i < 5; i++) {
-      expect((await anon.post('/auth/login', { login: 'guessme', password: `wrong${i}xx` })).status).toBe(401);
+      expect((await anon.post('/auth/login', { login: 'guessme', password: `wrong${i}xx` })).status).toBe(
+        401,
+      );
     }
     const blocked = await anon.post('/auth/login', { login: 'guessme', password: 'password123' });
     expect(blocked.status).toBe(429);

@@ -32,7 +32,13 @@ export async function hashPassword(password: string): Promise<string> {
 
 export async function createAccount(
   tx: Executor,
-  input: { login: string; password: string; displayName: string; locale?: 'zh-CN' | 'en'; isOperator?: boolean },
+  input: {
+    login: string;
+    password: string;
+    displayName: string;
+    locale?: 'zh-CN' | 'en';
+    isOperator?: boolean;
+  },
   now: Date,
 ): Promise<Account> {
   const login = normaliseLogin(input.login);
@@ -57,7 +63,10 @@ export async function createAccount(
 }
 
 export async function findAccountByLogin(tx: Executor, login: string): Promise<Account | undefined> {
-  const [row] = await tx.select().from(accounts).where(eq(accounts.login, normaliseLogin(login)));
+  const [row] = await tx
+    .select()
+    .from(accounts)
+    .where(eq(accounts.login, normaliseLogin(login)));
   return row;
 }
 
@@ -91,7 +100,9 @@ export async function verifyCredentials(
   dummyHash ??= hash('timing-equaliser-1');
   const ok = await verify(account?.passwordHash ?? (await dummyHash), input.password).catch(() => false);
   if (!account || !ok) {
-    await db.insert(loginFailures).values({ id: newId('lf'), login: loginName, ip: input.ip ?? null, at: now });
+    await db
+      .insert(loginFailures)
+      .values({ id: newId('lf'), login: loginName, ip: input.ip ?? null, at: now });
     throw new AppError(401, 'bad_credentials');
   }
   if (account.status !== 'active') throw new AppError(403, 'account_disabled');

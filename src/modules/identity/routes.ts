@@ -102,13 +102,16 @@ export async function identityRoutes(app: App) {
     },
   );
 
-  app.post('/auth/logout', { schema: { tags, summary: 'End this session', response: { 204: Type.Null() } } }, (req, reply) =>
-    command(req, reply, async (tx) => {
-      const auth = requireAccount(req);
-      if (auth.sessionId) await logout(tx, auth.sessionId);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return { status: 204 };
-    }),
+  app.post(
+    '/auth/logout',
+    { schema: { tags, summary: 'End this session', response: { 204: Type.Null() } } },
+    (req, reply) =>
+      command(req, reply, async (tx) => {
+        const auth = requireAccount(req);
+        if (auth.sessionId) await logout(tx, auth.sessionId);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { status: 204 };
+      }),
   );
 
   app.get('/me', { schema: { tags, summary: 'Who am I', response: { 200: AccountView } } }, async (req) => {

@@ -1,4 +1,3 @@
-
 import { boolean, index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { tstz } from '../../kernel/schema';
 
@@ -49,4 +48,3 @@ export const loginFailures = pgTable(
   },
   (t) => [index('login_failures_login_at').on(t.login, t.at.desc())],
 );
-
