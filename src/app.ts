@@ -24,7 +24,13 @@ export interface BuildOptions {
 
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const app = Fastify({
-    logger: opts.logger ?? { level: opts.config.logLevel },
+    logger: opts.logger ?? {
+      level: opts.config.logLevel,
+      // Readable lines for a person at a terminal; JSON lines for log collectors.
+      ...(process.stdout.isTTY && !opts.config.production
+        ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
+        : {}),
+    },
     bodyLimit: 1_048_576,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
     trustProxy: true,

@@ -5,6 +5,7 @@ import { type Clock, ManualClock, SystemClock } from './kernel/clock';
 import type { App } from './kernel/context';
 import { dispatchOutbox } from './kernel/outbox';
 import { loadManualClock, sweepDeadlines } from './kernel/scheduler';
+import { ensureDefaultRuleSets } from './modules/governance';
 import { ensureOperator } from './modules/identity';
 
 export interface Runtime {
@@ -33,6 +34,7 @@ export async function startRuntime(
   const database = await openConfiguredDatabase(config);
   await migrateDatabase(database);
   const clock = await makeClock(config, database);
+  await ensureDefaultRuleSets(database.db, clock.now());
   const app = await buildApp({ config, database, clock, logger: opts.logger });
   const op = await ensureOperator(
     database.db,

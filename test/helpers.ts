@@ -6,6 +6,7 @@ import { type Database, migrateDatabase, openDatabase } from '../src/db';
 import { ManualClock } from '../src/kernel/clock';
 import type { App } from '../src/kernel/context';
 import { advanceManualClock } from '../src/kernel/scheduler';
+import { ensureDefaultRuleSets } from '../src/modules/governance';
 import { createAccount } from '../src/modules/identity';
 
 /** Which database the suite runs on: PGlite by default, the PostgreSQL server with JISHI_TEST_DB=postgres. */
@@ -54,8 +55,12 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-export async function makeTestApp(overrides: Partial<Config> = {}): Promise<TestContext> {
-  const database = await freshDatabase();
+/** `poolSize` widens the PostgreSQL pool for tests that run many transactions at once. */
+export async function makeTestApp(
+  overrides: Partial<Config> = {},
+  opts: { poolSize?: number } = {},
+): Promise<TestContext> {
+  const database = await freshDatabase({ poolSize: opts.poolSize });
   const clock = new ManualClock(TEST_START);
   const config: Config = {
     ...loadConfig({}),
@@ -66,6 +71,7 @@ export async function makeTestApp(overrides: Partial<Config> = {}): Promise<Test
   };
   const app = await buildApp({ config, database, clock, logger: false });
   await app.ready();
+  await ensureDefaultRuleSets(database.db, clock.now());
   return {
     app,
     database,

@@ -40,6 +40,11 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20 });
+    // An idle connection that dies (server restart, failover, pg_terminate_backend, a dropped
+    // database) makes the pool emit 'error'; with no listener that is an uncaught exception that
+    // ends the process. The pool has already discarded the client and opens a new one on demand,
+    // and queries in flight get their own error, so there is nothing more to do here.
+    pool.on('error', () => {});
     const db = drizzleNodePg(pool) as unknown as Db;
     return { db, kind: 'postgres', url: opts.databaseUrl, close: () => pool.end() };
   }

@@ -16,7 +16,7 @@ interface AjvError {
 
 /** Schema failures become field errors with messages we own (in both languages), not Ajv's English. */
 export function fromValidation(errors: AjvError[], context: string | undefined): AppError {
-  const seen = new Set<string>();
+  const seen = new Map<string, FieldError>();
   const fields: FieldError[] = [];
   for (const e of errors) {
     // anyOf/oneOf unions repeat each branch's failure; report the union once.
@@ -59,9 +59,20 @@ export function fromValidation(errors: AjvError[], context: string | undefined):
         code = 'field.invalid';
     }
     const id = `${path}|${code}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    fields.push({ path, in: LOCATION[context ?? 'body'], code, params });
+    const earlier = seen.get(id);
+    if (earlier) {
+      // A union of literals fails once per literal: list them all, not only the first.
+      if (e.keyword === 'const' && earlier.params) {
+        const allowed = String(earlier.params.allowed).split(', ');
+        if (!allowed.includes(String(params.allowed))) {
+          earlier.params.allowed = [...allowed, params.allowed].join(', ');
+        }
+      }
+      continue;
+    }
+    const field: FieldError = { path, in: LOCATION[context ?? 'body'], code, params };
+    seen.set(id, field);
+    fields.push(field);
   }
   // When a union fails, Ajv reports every branch; keep the most specific errors per path.
   const byPath = new Map<string, FieldError[]>();

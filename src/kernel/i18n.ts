@@ -12,28 +12,41 @@ export function hasMessage(key: string): boolean {
   return catalog.has(key);
 }
 
-/** `{name}` placeholders are filled from params. */
+/** `{name}` placeholders are filled from params (own properties only); unknown ones stay as written. */
 export function t(key: string, locale: Locale, params: Record<string, unknown> = {}): string {
   const text = catalog.get(key)?.[locale] ?? catalog.get(key)?.en ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name: string) =>
-    name in params ? String(params[name]) : `{${name}}`,
+    Object.hasOwn(params, name) ? String(params[name]) : `{${name}}`,
   );
 }
 
-/** Picks zh-CN or en from an Accept-Language header, honouring q-values; zh-CN by default. */
+/** The q-value of one Accept-Language entry: 1 when absent, 0 (not acceptable) when malformed. */
+function qValue(params: string[]): number {
+  const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='));
+  if (q === undefined) return 1;
+  const value = q.slice(2).trim();
+  if (!/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(value)) return 0;
+  return Number(value);
+}
+
+/**
+ * Picks zh-CN or en from an Accept-Language header, honouring q-values (q=0 means "not
+ * acceptable"); ties keep header order; zh-CN by default. Matches on the primary subtag, so any
+ * Chinese variant answers zh-CN.
+ */
 export function pickLocale(header: string | undefined): Locale {
   if (!header) return 'zh-CN';
   const ranked = header
     .split(',')
     .map((part, i) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag: tag.toLowerCase(), q: q ? Number(q.slice(2)) || 0 : 1, i };
+      const [tag = '', ...params] = part.split(';');
+      return { primary: tag.trim().toLowerCase().split('-')[0], q: qValue(params), i };
     })
+    .filter((r) => r.q > 0)
     .sort((a, b) => b.q - a.q || a.i - b.i);
-  for (const { tag } of ranked) {
-    if (tag.startsWith('zh')) return 'zh-CN';
-    if (tag.startsWith('en')) return 'en';
+  for (const { primary } of ranked) {
+    if (primary === 'zh') return 'zh-CN';
+    if (primary === 'en') return 'en';
   }
   return 'zh-CN';
 }

@@ -38,6 +38,9 @@ export function formatMoney(money: Money, locale: 'zh-CN' | 'en'): string {
   const fmt = new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN', {
     style: 'currency',
     currency: money.currency,
+    // en-US would write CNY as "CN¥"; the platform's own currency is plain "¥" in both languages.
+    // Other currencies keep their full symbol (JPY stays "JP¥" in Chinese, so it never reads as CNY).
+    currencyDisplay: money.currency === CNY ? 'narrowSymbol' : 'symbol',
   });
   const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
   // Intl accepts a decimal string and formats it without rounding through a double.
@@ -46,18 +49,27 @@ export function formatMoney(money: Money, locale: 'zh-CN' | 'en'): string {
 
 /**
  * Splits `total` across `weights` in proportion, to the unit, largest remainder first (ties to the
- * earlier line), so the parts always add up to the total exactly.
+ * earlier line), so the parts always add up to the total exactly. Weights are non-negative safe
+ * integers (e.g. line amounts); when they are all zero the total is split evenly. A negative total
+ * (a reversal) is split as the mirror image of the positive one.
  */
 export function allocate(total: number, weights: number[]): number[] {
   assertAmount(total);
-  const sum = weights.reduce((a, b) => a + b, 0);
-  if (weights.length === 0) return [];
-  if (sum === 0) {
-    const base = Math.floor(total / weights.length);
-    return weights.map((_, i) => base + (i < total - base * weights.length ? 1 : 0));
+  for (const w of weights) {
+    if (!Number.isSafeInteger(w) || w < 0) throw new RangeError(`not a non-negative integer weight: ${w}`);
   }
+  if (weights.length === 0) {
+    if (total !== 0) throw new RangeError(`cannot allocate ${total} over no lines`);
+    return [];
+  }
+  if (total < 0) return allocate(-total, weights).map((p) => (p === 0 ? 0 : -p));
   const big = BigInt(total);
-  const bigSum = BigInt(sum);
+  const bigSum = weights.reduce((a, w) => a + BigInt(w), 0n);
+  if (bigSum === 0n) {
+    const base = Math.floor(total / weights.length);
+    const extra = total - base * weights.length;
+    return weights.map((_, i) => base + (i < extra ? 1 : 0));
+  }
   const parts = weights.map((w) => (big * BigInt(w)) / bigSum);
   const rema = weights.map((w, i) => ({ i, r: (big * BigInt(w)) % bigSum }));
   let left = total - parts.reduce((a, b) => a + Number(b), 0);

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
 import { outboxConsumers, outboxEvents } from './schema';
 
@@ -41,7 +41,8 @@ export function unregisterConsumer(name: string): void {
 /**
  * Delivers pending events to every registered consumer. Safe to run from several processes: each
  * consumer's position row is locked with SKIP LOCKED, so one process at a time advances it.
- * Returns how many events were handed to consumers.
+ * Hands each consumer at most `batch` events of its topics per call and returns how many events were
+ * handed to consumers, so 0 means every consumer is caught up with what is visible now.
  */
 export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
   let delivered = 0;
@@ -54,33 +55,43 @@ export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
         .where(eq(outboxConsumers.name, consumer.name))
         .for('update', { skipLocked: true });
       if (!pos) return 0;
-      // Only events from transactions older than every one still running: none can appear behind us.
+      // Only events from transactions older than every one still running: none can appear behind
+      // us later. The horizon is read once so every statement below agrees on it.
+      const [horizon] = await tx
+        .select({ xmin: sql<string>`pg_snapshot_xmin(pg_current_snapshot())::text` })
+        .from(sql`(select 1) as one`);
+      const visible = and(
+        sql`(${outboxEvents.txId}, ${outboxEvents.id}) > (${pos.positionTx}::xid8, ${pos.positionId})`,
+        sql`${outboxEvents.txId} < ${horizon!.xmin}::xid8`,
+      );
       const events = await tx
         .select()
         .from(outboxEvents)
-        .where(
-          and(
-            sql`(${outboxEvents.txId}, ${outboxEvents.id}) > (${pos.positionTx}::xid8, ${pos.positionId})`,
-            sql`${outboxEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`,
-          ),
-        )
+        .where(consumer.topics === '*' ? visible : and(visible, inArray(outboxEvents.topic, [...consumer.topics])))
         .orderBy(outboxEvents.txId, outboxEvents.id)
         .limit(batch);
-      let count = 0;
       for (const e of events) {
-        if (consumer.topics === '*' || consumer.topics.has(e.topic)) {
-          await consumer.handle(tx, { ...e, payload: e.payload as Record<string, unknown> });
-          count++;
-        }
+        await consumer.handle(tx, { ...e, payload: e.payload as Record<string, unknown> });
       }
-      const last = events[events.length - 1];
-      if (last) {
+      // A full batch: continue after its last event. Otherwise this consumer has seen everything
+      // visible, so move past the other topics' events too and never scan them again.
+      let next: { txId: string; id: number } | undefined =
+        events.length === batch ? events[events.length - 1] : undefined;
+      if (!next) {
+        [next] = await tx
+          .select({ txId: outboxEvents.txId, id: outboxEvents.id })
+          .from(outboxEvents)
+          .where(visible)
+          .orderBy(desc(outboxEvents.txId), desc(outboxEvents.id))
+          .limit(1);
+      }
+      if (next) {
         await tx
           .update(outboxConsumers)
-          .set({ positionTx: last.txId, positionId: last.id, updatedAt: new Date() })
+          .set({ positionTx: next.txId, positionId: next.id, updatedAt: new Date() })
           .where(eq(outboxConsumers.name, consumer.name));
       }
-      return count;
+      return events.length;
     });
   }
   return delivered;

@@ -79,51 +79,48 @@ const MAX_ATTEMPTS = 8;
 /**
  * Runs every deadline due at `clock.now()`, each in its own transaction together with its `done`
  * mark, so its effect happens exactly once even with several processes sweeping (SKIP LOCKED).
- * A failing handler is retried later with backoff; after MAX_ATTEMPTS it is marked failed.
+ * The row is marked done before the handler runs, so a handler may schedule the next deadline of
+ * the same kind for the same subject (a recurring one). The handler runs in a savepoint: when it
+ * throws, its effects are undone and, still holding the row, the attempt is recorded and retried
+ * later with backoff (2, 4, 8, ... seconds); after MAX_ATTEMPTS it is marked failed.
+ * Returns how many deadlines were handled (including failed attempts).
  */
 export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promise<number> {
   let handled = 0;
   while (handled < limit) {
     const now = clock.now();
-    let failed: { id: string; attempts: number } | undefined;
-    let error: unknown;
-    const took = await db
-      .transaction(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(deadlines)
-          .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, now)))
-          .orderBy(asc(deadlines.dueAt))
-          .limit(1)
-          .for('update', { skipLocked: true });
-        if (!row) return false;
-        failed = { id: row.id, attempts: row.attempts };
+    const took = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(deadlines)
+        .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, now)))
+        .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
+        .limit(1)
+        .for('update', { skipLocked: true });
+      if (!row) return false;
+      await tx.update(deadlines).set({ status: 'done', doneAt: now }).where(eq(deadlines.id, row.id));
+      try {
         const handler = handlers.get(row.kind);
         if (!handler) throw new Error(`no handler registered for deadline kind ${row.kind}`);
-        await handler(tx, { ...row, payload: row.payload as Record<string, unknown> }, now);
-        await tx.update(deadlines).set({ status: 'done', doneAt: now }).where(eq(deadlines.id, row.id));
-        failed = undefined;
-        return true;
-      })
-      .catch((e) => {
-        error = e;
-        return false;
-      });
-    if (failed) {
-      const attempts = failed.attempts + 1;
-      await db
-        .update(deadlines)
-        .set({
-          attempts,
-          lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
-          status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
-          dueAt: new Date(now.getTime() + 2 ** attempts * 1000),
-        })
-        .where(and(eq(deadlines.id, failed.id), eq(deadlines.status, 'pending')));
-      handled++;
-      continue;
-    }
-    if (error) throw error;
+        await tx.transaction((sp) =>
+          handler(sp, { ...row, payload: row.payload as Record<string, unknown> }, now),
+        );
+      } catch (error) {
+        const attempts = row.attempts + 1;
+        const failed = attempts >= MAX_ATTEMPTS;
+        await tx
+          .update(deadlines)
+          .set({
+            attempts,
+            lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
+            status: failed ? 'failed' : 'pending',
+            dueAt: failed ? row.dueAt : new Date(now.getTime() + 2 ** attempts * 1000),
+            doneAt: failed ? now : null,
+          })
+          .where(eq(deadlines.id, row.id));
+      }
+      return true;
+    });
     if (!took) break;
     handled++;
   }

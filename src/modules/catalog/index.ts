@@ -1,4 +1,32 @@
-import type { App } from '../../kernel/context';
-
-// Routes of the catalog module: being written (see its routes.ts once it lands).
-export async function catalogRoutes(_app: App): Promise<void> {}
+// What other modules may call. Trade sells through getSkuForSale and counts sales with recordSales;
+// the seed loader builds the demo catalogue with createCategory, createBrand, createProduct and
+// publishProduct.
+export { type Brand, createBrand, getBrand, listBrands } from './brands';
+export {
+  type Category,
+  type CategoryInput,
+  type CategoryNode,
+  categoryLineage,
+  categoryTree,
+  createCategory,
+  getCategory,
+  MAX_CATEGORY_DEPTH,
+  updateCategory,
+} from './categories';
+export { getPublishedProductView, type ProductView, type SearchFilters, searchProducts } from './listing';
+export {
+  addSku,
+  createProduct,
+  getSkuForSale,
+  type Product,
+  type ProductInput,
+  publishProduct,
+  recordSales,
+  type Sku,
+  type SkuForSale,
+  type SkuInput,
+  unpublishProduct,
+  updateProduct,
+  updateSku,
+} from './products';
+export { catalogRoutes } from './routes';

@@ -1,4 +1,24 @@
-import type { App } from '../../kernel/context';
-
-// Routes of the governance module: being written (see its routes.ts once it lands).
-export async function governanceRoutes(_app: App): Promise<void> {}
+export { governanceRoutes } from './routes';
+export {
+  DEFAULTS_EFFECTIVE_FROM,
+  ensureDefaultRuleSets,
+  listRuleSets,
+  publishRuleSet,
+  type RuleSet,
+  rulesFor,
+} from './rule-sets';
+export {
+  commissionRateBp,
+  DEFAULT_RULES,
+  depositAmount,
+  MALL_TYPES,
+  type MallType,
+  type Rules,
+  RulesSchema,
+  ruleProblems,
+  SHOP_KINDS,
+  type ShopKind,
+  ShopKindSchema,
+  TRADEMARK_STATUSES,
+  type TrademarkStatus,
+} from './rules';

@@ -1,4 +1,22 @@
-import type { App } from '../../kernel/context';
-
-// Routes of the ledger module: being written (see its routes.ts once it lands).
-export async function ledgerRoutes(_app: App): Promise<void> {}
+export {
+  type AccountSpec,
+  accountSpec,
+  PLATFORM_CASH,
+  PLATFORM_ESCROW,
+  platformAccount,
+  type ShopAccount,
+  shopAccount,
+} from './accounts';
+export {
+  balanceOf,
+  checkLedger,
+  checkPostings,
+  type LedgerProblem,
+  type PostingInput,
+  platformSummary,
+  postTransaction,
+  shopBalances,
+  shopStatement,
+  type TransactionInput,
+} from './ledger';
+export { ledgerRoutes } from './routes';
