@@ -20,7 +20,10 @@ async function main(argv: string[]) {
       const runtime = await startRuntime(config);
       if (config.seedOnEmpty) {
         const { seedIfEmpty } = await import('./seed');
-        const seeded = await seedIfEmpty(runtime.database.db, runtime.clock, (m) => runtime.app.log.info(m));
+        const seeded = await seedIfEmpty(runtime.database.db, runtime.clock, (m) => runtime.app.log.info(m), {
+          identitySecret: config.identitySecret,
+          operatorLogin: config.adminLogin,
+        });
         if (seeded) runtime.app.log.info('demo marketplace loaded');
       }
       await runtime.app.listen({ port: config.port, host: config.host });
@@ -42,7 +45,10 @@ async function main(argv: string[]) {
     case 'seed': {
       const runtime = await startRuntime({ ...config, schedulerIntervalMs: 0 }, { logger: false });
       const { seedIfEmpty } = await import('./seed');
-      const seeded = await seedIfEmpty(runtime.database.db, runtime.clock, (m) => console.log(m));
+      const seeded = await seedIfEmpty(runtime.database.db, runtime.clock, (m) => console.log(m), {
+        identitySecret: config.identitySecret,
+        operatorLogin: config.adminLogin,
+      });
       console.log(seeded ? 'demo marketplace loaded' : 'database already has a marketplace; nothing seeded');
       await runtime.stop();
       return;

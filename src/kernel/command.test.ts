@@ -217,9 +217,7 @@ describe('Idempotency-Key', () => {
       expect(res.status, name).toBe(400);
       expect(res.body, name).toMatchObject({
         code: 'idempotency_key_invalid',
-        errors: [
-          { path: '/idempotency-key', in: 'headers', message: 'has an invalid format' },
-        ],
+        errors: [{ path: '/idempotency-key', in: 'headers', message: 'has an invalid format' }],
       });
     }
     const maxLength = await register(body, 'k'.repeat(255));

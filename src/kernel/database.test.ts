@@ -31,7 +31,10 @@ describe('migrateDatabase', () => {
     await db.execute(
       sql`insert into clock_state (id, now) values (1, ${'2026-11-01T02:00:00.000Z'}::timestamptz)`,
     );
-    const tables = await count(db, `select count(*) as n from information_schema.tables where table_schema = 'public'`);
+    const tables = await count(
+      db,
+      `select count(*) as n from information_schema.tables where table_schema = 'public'`,
+    );
 
     await migrateDatabase(database);
     await migrateDatabase(database);
@@ -52,7 +55,8 @@ describe('migrateDatabase', () => {
     url.pathname = `/${name}`;
     const opened: Database[] = [];
     try {
-      for (let i = 0; i < 4; i++) opened.push(await openDatabase({ databaseUrl: url.toString(), poolSize: 2 }));
+      for (let i = 0; i < 4; i++)
+        opened.push(await openDatabase({ databaseUrl: url.toString(), poolSize: 2 }));
       const results = await Promise.allSettled(opened.map((d) => migrateDatabase(d)));
       expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual([
         'ok',
@@ -62,9 +66,9 @@ describe('migrateDatabase', () => {
       ]);
       const db = opened[0]!.db;
       expect(await applied(db)).toBe(journal.entries.length);
-      expect(await count(db, `select count(*) as n from information_schema.tables where table_name = 'deadlines'`)).toBe(
-        1,
-      );
+      expect(
+        await count(db, `select count(*) as n from information_schema.tables where table_name = 'deadlines'`),
+      ).toBe(1);
     } finally {
       for (const d of opened) await d.close();
       await admin.query(`drop database if exists ${name} with (force)`);
@@ -74,23 +78,26 @@ describe('migrateDatabase', () => {
 });
 
 describe('openDatabase (PostgreSQL)', () => {
-  it.skipIf(!onPostgres)('survives idle connections being killed and reconnects for the next query', async () => {
-    const db = database.db;
-    // Open a few pooled connections, then let them go idle.
-    await Promise.all(
-      Array.from({ length: 4 }, () => db.transaction((tx) => tx.execute(sql`select pg_sleep(0.05)`))),
-    );
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    const name = new URL((database as Database & { url: string }).url).pathname.slice(1);
-    const killed = await admin.query(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
-      [name],
-    );
-    await admin.end();
-    expect(killed.rowCount).toBeGreaterThan(0);
-    // The pool sees its idle clients die; that must not be an uncaught error (it would end the process).
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await count(db, 'select 41 + 1 as n')).toBe(42);
-  });
+  it.skipIf(!onPostgres)(
+    'survives idle connections being killed and reconnects for the next query',
+    async () => {
+      const db = database.db;
+      // Open a few pooled connections, then let them go idle.
+      await Promise.all(
+        Array.from({ length: 4 }, () => db.transaction((tx) => tx.execute(sql`select pg_sleep(0.05)`))),
+      );
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      const name = new URL((database as Database & { url: string }).url).pathname.slice(1);
+      const killed = await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [name],
+      );
+      await admin.end();
+      expect(killed.rowCount).toBeGreaterThan(0);
+      // The pool sees its idle clients die; that must not be an uncaught error (it would end the process).
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await count(db, 'select 41 + 1 as n')).toBe(42);
+    },
+  );
 });

@@ -164,7 +164,10 @@ describe('allocate', () => {
       const label = JSON.stringify({ total, weights, parts });
       expect(parts, label).toHaveLength(n);
       expect(parts.every(Number.isSafeInteger), label).toBe(true);
-      expect(parts.reduce((a, b) => a + b, 0), label).toBe(total);
+      expect(
+        parts.reduce((a, b) => a + b, 0),
+        label,
+      ).toBe(total);
       expect(withinOneUnit(total, weights, parts), label).toBe(true);
       // Deterministic, and a larger weight never gets less than a smaller one.
       expect(allocate(total, [...weights]), label).toEqual(parts);

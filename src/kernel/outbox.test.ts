@@ -12,7 +12,9 @@ const registered: string[] = [];
 beforeAll(async () => {
   database = await freshDatabase();
   db = database.db;
-  await db.execute(sql.raw('create table outbox_test_effects (consumer text not null, event_id bigint not null)'));
+  await db.execute(
+    sql.raw('create table outbox_test_effects (consumer text not null, event_id bigint not null)'),
+  );
 });
 afterAll(async () => database.close());
 afterEach(() => {
@@ -76,7 +78,9 @@ describe('emit', () => {
     await db.transaction(async (tx) => {
       await emit(tx, 'test.rollback', { n: 2 }, { key: 'k', at });
     });
-    const r = await db.execute(sql`select topic, key, payload, occurred_at from outbox_events where topic = 'test.rollback'`);
+    const r = await db.execute(
+      sql`select topic, key, payload, occurred_at from outbox_events where topic = 'test.rollback'`,
+    );
     const rows = (r as unknown as { rows: Record<string, unknown>[] }).rows;
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ topic: 'test.rollback', key: 'k', payload: { n: 2 } });
@@ -107,11 +111,15 @@ describe('dispatchOutbox', () => {
     expect(seen.map((e) => e.payload)).toEqual(
       [0, 1, 2].flatMap((round) => [0, 1, 2, 3].map((i) => ({ round, i }))),
     );
-    expect(seen.every((e) => e.topic === 'test.ordered' && e.occurredAt.getTime() === at.getTime())).toBe(true);
+    expect(seen.every((e) => e.topic === 'test.ordered' && e.occurredAt.getTime() === at.getTime())).toBe(
+      true,
+    );
     expect(seen[0]?.key).toBe('o0');
     expect(other).toHaveLength(12);
     expect(other.every((e) => e.topic === 'test.other')).toBe(true);
-    expect(all.filter((e) => e.topic.startsWith('test.ordered') || e.topic === 'test.other')).toHaveLength(24);
+    expect(all.filter((e) => e.topic.startsWith('test.ordered') || e.topic === 'test.other')).toHaveLength(
+      24,
+    );
     expect(await effects('test-ordered')).toEqual(emitted);
   });
 
@@ -197,7 +205,9 @@ describe('dispatchOutbox', () => {
       expect(seen.map((e) => e.id).sort((a, b) => a - b)).toEqual([...all].sort((a, b) => a - b));
       expect(new Set(seen.map((e) => e.id)).size).toBe(6);
       expect(seen.find((e) => e.id === slowId)?.payload.who).toBe('slow');
-      expect((await effects('test-interleaved')).sort((a, b) => a - b)).toEqual([...all].sort((a, b) => a - b));
+      expect((await effects('test-interleaved')).sort((a, b) => a - b)).toEqual(
+        [...all].sort((a, b) => a - b),
+      );
     },
   );
 

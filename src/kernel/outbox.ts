@@ -67,7 +67,9 @@ export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
       const events = await tx
         .select()
         .from(outboxEvents)
-        .where(consumer.topics === '*' ? visible : and(visible, inArray(outboxEvents.topic, [...consumer.topics])))
+        .where(
+          consumer.topics === '*' ? visible : and(visible, inArray(outboxEvents.topic, [...consumer.topics])),
+        )
         .orderBy(outboxEvents.txId, outboxEvents.id)
         .limit(batch);
       for (const e of events) {

@@ -22,7 +22,15 @@ describe('cursors', () => {
 
   it('refuses anything that is not an encoded object with a 400 bad_cursor on the cursor field', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64url');
-    for (const bad of ['not a cursor!', '%%%', b64('123'), b64('"x"'), b64('null'), b64('[1,2]'), b64('{"a":')]) {
+    for (const bad of [
+      'not a cursor!',
+      '%%%',
+      b64('123'),
+      b64('"x"'),
+      b64('null'),
+      b64('[1,2]'),
+      b64('{"a":'),
+    ]) {
       let error: unknown;
       try {
         decodeCursor(bad);
@@ -120,13 +128,20 @@ describe('a paged route', () => {
       code: 'bad_cursor',
       errors: [{ path: '/cursor', in: 'query', message: 'is not valid' }],
     });
-    const zh = await app.inject({ url: '/items', query: { cursor: Buffer.from('[]').toString('base64url') } });
+    const zh = await app.inject({
+      url: '/items',
+      query: { cursor: Buffer.from('[]').toString('base64url') },
+    });
     expect(zh.statusCode).toBe(400);
     expect(zh.json().title).toBe('分页游标无效');
   });
 
   it('validates limit against PageQuery', async () => {
-    const res = await app.inject({ url: '/items', query: { limit: '101' }, headers: { 'accept-language': 'en' } });
+    const res = await app.inject({
+      url: '/items',
+      query: { limit: '101' },
+      headers: { 'accept-language': 'en' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ path: '/limit', in: 'query', message: 'must be at most 100' }]);
   });

@@ -34,7 +34,8 @@ beforeAll(async () => {
 afterAll(async () => database.close());
 afterEach(async () => {
   for (const kind of kinds.splice(0)) unregisterDeadlineHandler(kind);
-  for (const table of ['deadlines', 'dl_effects', 'clock_state']) await db.execute(sql.raw(`delete from ${table}`));
+  for (const table of ['deadlines', 'dl_effects', 'clock_state'])
+    await db.execute(sql.raw(`delete from ${table}`));
 });
 
 function handle(kind: string, handler: DeadlineHandler): void {
@@ -86,7 +87,9 @@ describe('deadlines', () => {
     clock.set(plus(HOUR - 1));
     expect(await sweepDeadlines(db, clock)).toBe(0);
     expect(calls).toEqual([]);
-    expect((await pendingDeadline(db, 'test.due', 'order_1'))?.dueAt.toISOString()).toBe(plus(HOUR).toISOString());
+    expect((await pendingDeadline(db, 'test.due', 'order_1'))?.dueAt.toISOString()).toBe(
+      plus(HOUR).toISOString(),
+    );
 
     clock.set(plus(HOUR));
     expect(await sweepDeadlines(db, clock)).toBe(1);
@@ -129,7 +132,10 @@ describe('deadlines', () => {
     await schedule('test.move', 'shop_2', plus(2 * HOUR), { v: 'other subject' });
     const first = await deadlinesOf('test.move');
     expect(first.filter((r) => r.subject_id === 'shop_1')).toHaveLength(1);
-    expect(first.find((r) => r.subject_id === 'shop_1')).toMatchObject({ status: 'pending', payload: { v: 2 } });
+    expect(first.find((r) => r.subject_id === 'shop_1')).toMatchObject({
+      status: 'pending',
+      payload: { v: 2 },
+    });
     expect(time(first.find((r) => r.subject_id === 'shop_1')!.due_at)).toBe(plus(3 * HOUR).toISOString());
 
     const clock = new ManualClock(plus(HOUR));
@@ -245,7 +251,12 @@ describe('advanceManualClock', () => {
     handle('test.chain.a', async (tx, d, now) => {
       seen.push(`a ${d.subjectId} ${now.toISOString()}`);
       expect(now.getTime()).toBe(d.dueAt.getTime());
-      await scheduleDeadline(tx, { kind: 'test.chain.b', subjectId: d.subjectId, dueAt: plus(HOUR, now), now });
+      await scheduleDeadline(tx, {
+        kind: 'test.chain.b',
+        subjectId: d.subjectId,
+        dueAt: plus(HOUR, now),
+        now,
+      });
     });
     handle('test.chain.b', async (_tx, d, now) => {
       seen.push(`b ${d.subjectId} ${now.toISOString()}`);
@@ -299,7 +310,12 @@ describe('advanceManualClock', () => {
     await advanceManualClock(db, clock, plus(10 * HOUR));
     expect(seen).toHaveLength(4);
     expect(await pendingDeadline(db, 'test.recurring', 'shop_1')).toBeUndefined();
-    expect((await deadlinesOf('test.recurring')).map((r) => r.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect((await deadlinesOf('test.recurring')).map((r) => r.status)).toEqual([
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
   });
 
   it('runs an overdue deadline at the current time without moving the clock back', async () => {

@@ -469,10 +469,21 @@ const TECH_BOOKS = [
 const AUTHORS = ['林一舟', '苏晚', '周南', '程远', '何青', '叶知秋', '陆川', '沈星'];
 
 const recipes: Record<string, Recipe> = {
+  // Every dress and every headphone title carries the word shoppers search for (连衣裙 / 蓝牙耳机),
+  // and no other category's titles do, so searching it finds exactly these listings.
   dresses: {
     brands: ['yunshang', null],
     adjectives: ['2026夏季新款', '法式', '气质', '收腰显瘦', '高级感', '温柔风', '复古', '中长款'],
-    nouns: ['连衣裙', '碎花连衣裙', '吊带连衣裙', '针织连衣裙', '衬衫连衣裙', '雪纺连衣裙', '茶歇裙', '小黑裙'],
+    nouns: [
+      '连衣裙',
+      '碎花连衣裙',
+      '吊带连衣裙',
+      '针织连衣裙',
+      '衬衫连衣裙',
+      '雪纺连衣裙',
+      '茶歇连衣裙',
+      '赫本风小黑连衣裙',
+    ],
     specs: ['宽松大码', '通勤百搭', '海边度假', '小个子显高', '醋酸缎面', '桑蚕丝混纺'],
     price: [9900, 59900],
     variants: colourBySize(COLOURS_CLOTHES, SIZES_CLOTHES),
@@ -525,7 +536,7 @@ const recipes: Record<string, Recipe> = {
       '骨传导蓝牙耳机',
       '半入耳式蓝牙耳机',
       '挂耳式蓝牙耳机',
-      '电竞游戏耳机',
+      '电竞游戏蓝牙耳机',
     ],
     specs: ['续航40小时', '蓝牙5.4', 'Type-C快充', '通话降噪', 'IPX5防水', '空间音频'],
     price: [4900, 199900],
@@ -709,7 +720,12 @@ const recipes: Record<string, Recipe> = {
     nouns: ['跑步鞋', '跑鞋', '训练鞋'],
     specs: ['碳板', '回弹中底', '防滑耐磨', '宽楦'],
     price: [19900, 129900],
-    variants: colourBySize(['黑白', '荧光黄', '雾蓝', '全黑'], ['38', '39', '40', '41', '42', '43', '44'], 2, 3),
+    variants: colourBySize(
+      ['黑白', '荧光黄', '雾蓝', '全黑'],
+      ['38', '39', '40', '41', '42', '43', '44'],
+      2,
+      3,
+    ),
     points: ['轻盈回弹', '透气网面', '稳定支撑', '耐磨大底'],
   },
   hiking: {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { type Answer, client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { listProduct, makeShop, makeWarehouse } from './testing';
 
 let ctx: TestContext;
@@ -40,8 +40,8 @@ describe('categories', () => {
 
     const tree = await client(ctx.app).get('/categories');
     expect(tree.status).toBe(200);
-    const roots = tree.body.items.filter((c: any) => ['womens', 'fresh'].includes(c.slug));
-    expect(roots.map((c: any) => c.slug)).toEqual(['womens', 'fresh']);
+    const roots = tree.body.items.filter((c: { slug: string }) => ['womens', 'fresh'].includes(c.slug));
+    expect(roots.map((c: { slug: string }) => c.slug)).toEqual(['womens', 'fresh']);
     expect(roots[1]).toMatchObject({
       nameZh: '生鲜',
       nameEn: 'Fresh food',
@@ -87,7 +87,7 @@ describe('categories', () => {
 
     const missing = await operator.post('/admin/categories', { nameEn: 'Men', slug: 'men-y' });
     expect(missing.status).toBe(400);
-    expect(missing.body.errors.map((e: any) => e.path)).toEqual(['/nameZh']);
+    expect(missing.body.errors.map((e: { path: string }) => e.path)).toEqual(['/nameZh']);
   });
 
   it('keeps the tree at most four levels deep', async () => {
@@ -140,7 +140,7 @@ describe('categories', () => {
 
     const anon = client(ctx.app);
     const ids = async (q: string) =>
-      (await anon.get(`/products?q=${encodeURIComponent(q)}`)).body.items.map((p: any) => p.id);
+      (await anon.get(`/products?q=${encodeURIComponent(q)}`)).body.items.map((p: { id: string }) => p.id);
     expect(await ids('电饭煲')).toEqual([product.id]);
     expect(await ids('家电')).toEqual([product.id]);
 
@@ -157,7 +157,7 @@ describe('categories', () => {
     expect(await ids('厨房')).toEqual([product.id]);
     // The descendant filter follows the move.
     const underKitchen = await anon.get(`/products?categoryId=${b.body.id}`);
-    expect(underKitchen.body.items.map((p: any) => p.id)).toEqual([product.id]);
+    expect(underKitchen.body.items.map((p: { id: string }) => p.id)).toEqual([product.id]);
     expect((await anon.get(`/products?categoryId=${a.body.id}`)).body.items).toEqual([]);
 
     const cycle = await operator.patch(`/admin/categories/${b.body.id}`, { parentId: leaf.body.id });
@@ -188,14 +188,16 @@ describe('brands', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: any = await anon.get(`/brands?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: Answer<{ items: { name: string }[]; nextCursor: string | null }> = await anon.get(
+        `/brands?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(r.status).toBe(200);
-      seen.push(...r.body.items.map((b: any) => b.name));
+      seen.push(...r.body.items.map((b: { name: string }) => b.name));
       cursor = r.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['Apple', '华为', '小米']);
     const found = await anon.get(`/brands?q=${encodeURIComponent('huawei')}`);
-    expect(found.body.items.map((b: any) => b.name)).toEqual(['华为']);
+    expect(found.body.items.map((b: { name: string }) => b.name)).toEqual(['华为']);
     expect((await anon.get('/brands?cursor=bm9wZQ')).status).toBe(400);
   });
 });

@@ -65,7 +65,8 @@ const slugTaken = (slug: string) =>
 
 function checkNames(input: { nameZh?: string; nameEn?: string }): void {
   for (const f of ['nameZh', 'nameEn'] as const) {
-    if (input[f] !== undefined && input[f].trim() === '') throw invalidField(`/${f}`, 'field.minLength', { limit: 1 });
+    if (input[f] !== undefined && input[f].trim() === '')
+      throw invalidField(`/${f}`, 'field.minLength', { limit: 1 });
   }
 }
 

@@ -36,7 +36,10 @@ async function countShopRows(id: string) {
   const p = await ctx.db.select({ id: products.id }).from(products).where(eq(products.shopId, id));
   const s = await ctx.db.select({ id: skus.id }).from(skus).where(eq(skus.shopId, id));
   const st = await ctx.db.select({ skuId: stock.skuId }).from(stock).where(eq(stock.shopId, id));
-  const mv = await ctx.db.select({ id: stockMovements.id }).from(stockMovements).where(eq(stockMovements.shopId, id));
+  const mv = await ctx.db
+    .select({ id: stockMovements.id })
+    .from(stockMovements)
+    .where(eq(stockMovements.shopId, id));
   return { products: p.length, skus: s.length, stock: st.length, movements: mv.length };
 }
 
@@ -129,7 +132,11 @@ describe('listing a product', () => {
       .from(outboxEvents)
       .where(eq(outboxEvents.key, r.body.id));
     expect(events.map((e) => e.topic)).toEqual(['product.created', 'product.published']);
-    expect(events[0]!.payload).toMatchObject({ productId: r.body.id, shopId, skuIds: r.body.skus.map((s: { id: string }) => s.id) });
+    expect(events[0]!.payload).toMatchObject({
+      productId: r.body.id,
+      shopId,
+      skuIds: r.body.skus.map((s: { id: string }) => s.id),
+    });
 
     // Publishing again changes nothing and emits nothing.
     expect((await owner.post(`/seller/shops/${shopId}/products/${r.body.id}/publish`)).status).toBe(200);
@@ -161,7 +168,11 @@ describe('listing a product', () => {
 
     const tooMany = await owner.post(`/seller/shops/${shopId}/products`, {
       ...dress(),
-      skus: Array.from({ length: 201 }, (_, i) => ({ code: `MANY-${i}`, attributes: { 编号: String(i) }, price: 100 })),
+      skus: Array.from({ length: 201 }, (_, i) => ({
+        code: `MANY-${i}`,
+        attributes: { 编号: String(i) },
+        price: 100,
+      })),
     });
     expect(tooMany.status).toBe(400);
     expect(paths(tooMany.body)).toEqual(['/skus']);
@@ -195,7 +206,10 @@ describe('listing a product', () => {
     expect(domain.body.errors).toHaveLength(7);
     expect(domain.body.detail).toContain('/skus/1/code');
 
-    const unknownCategory = await owner.post(`/seller/shops/${shopId}/products`, { ...dress(), categoryId: 'cat_nope' });
+    const unknownCategory = await owner.post(`/seller/shops/${shopId}/products`, {
+      ...dress(),
+      categoryId: 'cat_nope',
+    });
     expect(unknownCategory.body.errors).toEqual([
       { path: '/categoryId', in: 'body', message: 'is not an existing category' },
     ]);
@@ -269,7 +283,11 @@ describe('listing a product', () => {
     const after = await countShopRows(shopId);
     expect(after.products).toBe(before.products + 1);
     expect(after.skus).toBe(before.skus + 2);
-    const changed = await owner.post(`/seller/shops/${shopId}/products`, { ...input, title: '另一个标题' }, key);
+    const changed = await owner.post(
+      `/seller/shops/${shopId}/products`,
+      { ...input, title: '另一个标题' },
+      key,
+    );
     expect(changed.status).toBe(409);
     expect((await countShopRows(shopId)).products).toBe(before.products + 1);
   });
@@ -383,7 +401,11 @@ describe('editing', () => {
       .select({ topic: outboxEvents.topic, payload: outboxEvents.payload })
       .from(outboxEvents)
       .where(and(eq(outboxEvents.key, p.id), eq(outboxEvents.topic, 'product.updated')));
-    expect(events[0]!.payload).toMatchObject({ productId: p.id, shopId, changes: ['brandId', 'images', 'shipWithinHours', 'title'] });
+    expect(events[0]!.payload).toMatchObject({
+      productId: p.id,
+      shopId,
+      changes: ['brandId', 'images', 'shipWithinHours', 'title'],
+    });
   });
 
   it('adds and changes SKUs, keeping the price range and the storefront in step', async () => {
@@ -406,14 +428,30 @@ describe('editing', () => {
     expect(page.body).toMatchObject({ minPrice: 18000, maxPrice: 20000 });
     expect(page.body.skus.map((s: { available: number }) => s.available)).toEqual([4, 7]);
 
-    const mismatch = await owner.post(`${base}/skus`, { code: 'FR-COLOR', attributes: { 颜色: '黑' }, price: 1 });
+    const mismatch = await owner.post(`${base}/skus`, {
+      code: 'FR-COLOR',
+      attributes: { 颜色: '黑' },
+      price: 1,
+    });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.errors).toEqual([
-      { path: '/attributes', in: 'body', message: 'must name the same attributes as the other SKUs of this product (尺码)' },
+      {
+        path: '/attributes',
+        in: 'body',
+        message: 'must name the same attributes as the other SKUs of this product (尺码)',
+      },
     ]);
-    const duplicate = await owner.post(`${base}/skus`, { code: 'FR-DUP', attributes: { 尺码: 'S' }, price: 1 });
+    const duplicate = await owner.post(`${base}/skus`, {
+      code: 'FR-DUP',
+      attributes: { 尺码: 'S' },
+      price: 1,
+    });
     expect(paths(duplicate.body)).toEqual(['/attributes']);
-    const taken = await owner.post(`${base}/skus`, { code: added.body.code, attributes: { 尺码: 'L' }, price: 1 });
+    const taken = await owner.post(`${base}/skus`, {
+      code: added.body.code,
+      attributes: { 尺码: 'L' },
+      price: 1,
+    });
     expect(taken.status).toBe(409);
     expect(paths(taken.body)).toEqual(['/code']);
     const other = await signUp(ctx);
@@ -480,15 +518,18 @@ describe('editing', () => {
     const shop = await makeShop(ctx, other);
     const created: string[] = [];
     for (const title of ['碎花连衣裙', '条纹衬衫', '牛仔半身裙', '真丝连衣裙', '雪纺衬衫']) {
-      const p = await listProduct(other, shop, { title, categoryId: cats.dresses.id, publish: title !== '条纹衬衫' });
+      const p = await listProduct(other, shop, {
+        title,
+        categoryId: cats.dresses.id,
+        publish: title !== '条纹衬衫',
+      });
       created.push(p.id);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await other.get(
-        `/seller/shops/${shop}/products?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } =
+        await other.get(`/seller/shops/${shop}/products?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(r.status).toBe(200);
       seen.push(...r.body.items.map((i) => i.id));
       cursor = r.body.nextCursor;
@@ -539,7 +580,10 @@ describe('for trade', () => {
     await recordSales(ctx.db, p.id, -9);
     page = await client(ctx.app).get(`/products/${p.id}`);
     expect(page.body.salesCount).toBe(0);
-    const rows = await ctx.db.select({ n: products.salesCount }).from(products).where(inArray(products.id, [p.id]));
+    const rows = await ctx.db
+      .select({ n: products.salesCount })
+      .from(products)
+      .where(inArray(products.id, [p.id]));
     expect(rows[0]!.n).toBe(0);
   });
 });

@@ -55,7 +55,13 @@ describe('GET /products', () => {
       seller: Client,
       shopId: string,
       warehouseId: string,
-      input: { title: string; categoryId: string; price: number; brandId?: string; attributes?: Record<string, string> },
+      input: {
+        title: string;
+        categoryId: string;
+        price: number;
+        brandId?: string;
+        attributes?: Record<string, string>;
+      },
       publish = true,
     ) => {
       const p = await listProduct(seller, shopId, {
@@ -73,12 +79,36 @@ describe('GET /products', () => {
       price: 15900,
       attributes: { 颜色: '藏青' },
     });
-    await list('dressFrench', o2, shop2, w2, { title: '法式复古收腰连衣裙 V领', categoryId: cats.dresses.id, price: 29900 });
-    await list('longSkirtDress', o1, shop1, w1, { title: '法式复古收腰长裙', categoryId: cats.dresses.id, price: 19900 });
-    await list('halfSkirt', o1, shop1, w1, { title: '碎花半身裙 高腰', categoryId: cats.skirts.id, price: 8900 });
-    await list('btEarbuds', o1, shop1, w1, { title: '无线蓝牙耳机入耳式降噪', categoryId: cats.headphones.id, price: 19900 });
-    await list('wired', o2, shop2, w2, { title: '有线耳机 3.5mm 接口', categoryId: cats.headphones.id, price: 2900 });
-    await list('blueShirt', o1, shop1, w1, { title: '蓝色衬衫女士长袖纯棉', categoryId: cats.shirts.id, price: 12900 });
+    await list('dressFrench', o2, shop2, w2, {
+      title: '法式复古收腰连衣裙 V领',
+      categoryId: cats.dresses.id,
+      price: 29900,
+    });
+    await list('longSkirtDress', o1, shop1, w1, {
+      title: '法式复古收腰长裙',
+      categoryId: cats.dresses.id,
+      price: 19900,
+    });
+    await list('halfSkirt', o1, shop1, w1, {
+      title: '碎花半身裙 高腰',
+      categoryId: cats.skirts.id,
+      price: 8900,
+    });
+    await list('btEarbuds', o1, shop1, w1, {
+      title: '无线蓝牙耳机入耳式降噪',
+      categoryId: cats.headphones.id,
+      price: 19900,
+    });
+    await list('wired', o2, shop2, w2, {
+      title: '有线耳机 3.5mm 接口',
+      categoryId: cats.headphones.id,
+      price: 2900,
+    });
+    await list('blueShirt', o1, shop1, w1, {
+      title: '蓝色衬衫女士长袖纯棉',
+      categoryId: cats.shirts.id,
+      price: 12900,
+    });
     await list('speaker', o1, shop1, w1, {
       title: '小米蓝牙音箱便携',
       categoryId: cats.phones.id,
@@ -91,8 +121,19 @@ describe('GET /products', () => {
       price: 799900,
       brandId: appleBrand,
     });
-    await list('draft', o1, shop1, w1, { title: '蓝牙耳机 新品预售', categoryId: cats.headphones.id, price: 100 }, false);
-    await list('delisted', o1, shop1, w1, { title: '头戴式蓝牙耳机', categoryId: cats.headphones.id, price: 100 });
+    await list(
+      'draft',
+      o1,
+      shop1,
+      w1,
+      { title: '蓝牙耳机 新品预售', categoryId: cats.headphones.id, price: 100 },
+      false,
+    );
+    await list('delisted', o1, shop1, w1, {
+      title: '头戴式蓝牙耳机',
+      categoryId: cats.headphones.id,
+      price: 100,
+    });
     expect((await o1.post(`/seller/shops/${shop1}/products/${P.delisted}/unpublish`)).status).toBe(200);
   });
   afterAll(async () => ctx.close());
@@ -210,9 +251,8 @@ describe('GET /products', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await anon.get(
-          `/products?${query}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-        );
+        const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } =
+          await anon.get(`/products?${query}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
         expect(r.status).toBe(200);
         paged.push(...r.body.items.map((i) => name(i.id)));
         cursor = r.body.nextCursor;

@@ -174,6 +174,8 @@ describe('rule sets', () => {
       ['market:1'],
     );
     expect(second.body.nextCursor).toBeNull();
+    const forged = Buffer.from(JSON.stringify({ k: 'outlet', v: 'one' })).toString('base64url');
+    expect((await operator.get(`/admin/rule-sets?cursor=${forged}`)).status).toBe(400);
     const market = await operator.get('/admin/rule-sets?kind=market');
     expect(market.body.items.map((r: { kind: string; version: number }) => r.version)).toEqual([2, 1]);
   });

@@ -24,6 +24,9 @@ export interface RuleSet {
  */
 export const DEFAULTS_EFFECTIVE_FROM = new Date('2000-01-01T00:00:00.000Z');
 
+const badCursor = () =>
+  new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
+
 function toRuleSet(row: typeof ruleSets.$inferSelect): RuleSet {
   return {
     id: row.id,
@@ -78,14 +81,16 @@ export async function listRuleSets(
   query: { kind?: ShopKind; cursor?: string; limit?: number },
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ k: string; v: number }>(query.cursor);
+  const after = decodeCursor<{ k?: unknown; v?: unknown }>(query.cursor);
   const where: SQL[] = [];
   if (query.kind) where.push(eq(ruleSets.shopKind, query.kind));
   if (after) {
+    const kind = SHOP_KINDS.find((k) => k === after.k);
+    if (!kind || !Number.isSafeInteger(after.v)) throw badCursor();
     where.push(
       or(
-        sql`${ruleSets.shopKind} > ${String(after.k)}`,
-        and(eq(ruleSets.shopKind, String(after.k) as ShopKind), lt(ruleSets.version, Number(after.v))),
+        sql`${ruleSets.shopKind} > ${kind}`,
+        and(eq(ruleSets.shopKind, kind), lt(ruleSets.version, after.v as number)),
       ) as SQL,
     );
   }

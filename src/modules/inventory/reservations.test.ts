@@ -56,7 +56,14 @@ describe('reserveStock', () => {
     const r = await ctx.db.transaction((tx) =>
       reserveStock(tx, { shopId, skuId, quantity: 5, ref: 'order_1', now: now() }),
     );
-    expect(r).toMatchObject({ shopId, skuId, warehouseId: guangzhou, quantity: 5, ref: 'order_1', status: 'held' });
+    expect(r).toMatchObject({
+      shopId,
+      skuId,
+      warehouseId: guangzhou,
+      quantity: 5,
+      ref: 'order_1',
+      status: 'held',
+    });
     expect(await levels(skuId)).toEqual({
       [hangzhou]: { onHand: 3, reserved: 0 },
       [guangzhou]: { onHand: 8, reserved: 5 },
@@ -89,17 +96,25 @@ describe('reserveStock', () => {
     const zh = toProblem(error as AppError, 'zh-CN');
     const en = toProblem(error as AppError, 'en');
     expect(zh.title).toBe(`SKU ${skuId} 库存不足：需要 5 件，单个仓库最多可售 4 件`);
-    expect(en.title).toBe(`Not enough stock for SKU ${skuId}: 5 wanted, at most 4 available in one warehouse`);
+    expect(en.title).toBe(
+      `Not enough stock for SKU ${skuId}: 5 wanted, at most 4 available in one warehouse`,
+    );
     expect(await levels(skuId)).toEqual({
       [hangzhou]: { onHand: 3, reserved: 0 },
       [guangzhou]: { onHand: 4, reserved: 0 },
     });
     // Another shop's id finds nothing to reserve.
-    const foreign = await reserveStock(ctx.db, { shopId: 'shop_other', skuId, quantity: 1, ref: 'x', now: now() }).catch(
+    const foreign = await reserveStock(ctx.db, {
+      shopId: 'shop_other',
+      skuId,
+      quantity: 1,
+      ref: 'x',
+      now: now(),
+    }).catch((e: AppError) => e);
+    expect(foreign).toMatchObject({ status: 409, code: 'insufficient_stock' });
+    const zero = await reserveStock(ctx.db, { shopId, skuId, quantity: 0, ref: 'x', now: now() }).catch(
       (e: AppError) => e,
     );
-    expect(foreign).toMatchObject({ status: 409, code: 'insufficient_stock' });
-    const zero = await reserveStock(ctx.db, { shopId, skuId, quantity: 0, ref: 'x', now: now() }).catch((e: AppError) => e);
     expect(zero).toMatchObject({ status: 400 });
   });
 
@@ -130,7 +145,11 @@ describe('reserveStock', () => {
     await expect(releaseReservation(ctx.db, 'rsv_missing', now())).rejects.toMatchObject({ status: 404 });
 
     const moves = await ctx.db
-      .select({ reason: stockMovements.reason, dOn: stockMovements.deltaOnHand, dRes: stockMovements.deltaReserved })
+      .select({
+        reason: stockMovements.reason,
+        dOn: stockMovements.deltaOnHand,
+        dRes: stockMovements.deltaReserved,
+      })
       .from(stockMovements)
       .where(eq(stockMovements.skuId, skuId))
       .orderBy(stockMovements.id);
@@ -160,14 +179,18 @@ describe('under load', () => {
     ]);
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
-        ctx.db.transaction((tx) => reserveStock(tx, { shopId, skuId, quantity: 1, ref: `order_${i}`, now: now() })),
+        ctx.db.transaction((tx) =>
+          reserveStock(tx, { shopId, skuId, quantity: 1, ref: `order_${i}`, now: now() }),
+        ),
       ),
     );
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(50);
     // Every loser was told there is no stock, not a database error.
-    expect(lost.every((r) => r.reason instanceof AppError && r.reason.code === 'insufficient_stock')).toBe(true);
+    expect(lost.every((r) => r.reason instanceof AppError && r.reason.code === 'insufficient_stock')).toBe(
+      true,
+    );
 
     const held = await ctx.db.select().from(reservations).where(eq(reservations.skuId, skuId));
     expect(held.reduce((sum, r) => sum + r.quantity, 0)).toBe(50);

@@ -183,7 +183,10 @@ export async function shopStatement(
   query: { cursor?: string; limit?: number },
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ id: number }>(query.cursor);
+  const after = decodeCursor<{ id?: unknown }>(query.cursor);
+  if (after && !Number.isSafeInteger(after.id)) {
+    throw new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
+  }
   const rows = await tx
     .select({
       id: ledgerPostings.id,
@@ -201,7 +204,7 @@ export async function shopStatement(
     .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerPostings.accountId))
     .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
     .where(
-      and(eq(ledgerAccounts.shopId, shopId), after ? lt(ledgerPostings.id, Number(after.id)) : undefined),
+      and(eq(ledgerAccounts.shopId, shopId), after ? lt(ledgerPostings.id, after.id as number) : undefined),
     )
     .orderBy(desc(ledgerPostings.id))
     .limit(limit + 1);

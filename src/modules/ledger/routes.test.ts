@@ -88,6 +88,9 @@ describe('shop statement', () => {
     const bad = await client(ctx.app, owner.token, 'zh-CN').get(`/seller/shops/${shopId}/ledger?cursor=%%%`);
     expect(bad.status).toBe(400);
     expect(bad.body.title).toBe('分页游标无效');
+    // A cursor that decodes but was not made by us is refused too, not passed to the database.
+    const forged = Buffer.from(JSON.stringify({ id: 'x; drop table' })).toString('base64url');
+    expect((await owner.get(`/seller/shops/${shopId}/ledger?cursor=${forged}`)).status).toBe(400);
     const tooMany = await owner.get(`/seller/shops/${shopId}/ledger?limit=1000`);
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.errors[0]).toMatchObject({ path: '/limit', in: 'query' });

@@ -377,5 +377,7 @@ describe('mall applications', () => {
     expect(
       [...first.body.items, ...second.body.items].map((a: { id: string; status: string }) => a.id),
     ).toEqual(ids.slice(0, 6));
+    const forged = Buffer.from(JSON.stringify({ id: 42 })).toString('base64url');
+    expect((await operator.get(`/admin/merchant/applications?cursor=${forged}`)).status).toBe(400);
   });
 });

@@ -202,13 +202,16 @@ export async function listApplications(
   query: { applicantAccountId?: string; status?: ApplicationStatus; cursor?: string; limit?: number },
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ id: string }>(query.cursor);
+  const after = decodeCursor<{ id?: unknown }>(query.cursor);
+  if (after && typeof after.id !== 'string') {
+    throw new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
+  }
   const where: (SQL | undefined)[] = [
     query.applicantAccountId
       ? eq(merchantApplications.applicantAccountId, query.applicantAccountId)
       : undefined,
     query.status ? eq(merchantApplications.status, query.status) : undefined,
-    after ? lt(merchantApplications.id, String(after.id)) : undefined,
+    after ? lt(merchantApplications.id, after.id as string) : undefined,
   ];
   const rows = await tx
     .select()

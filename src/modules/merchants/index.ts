@@ -3,15 +3,26 @@ import { API_KEY_PREFIX, resolveApiKey } from './api-keys';
 import { staffMemberships } from './staff';
 import './jobs';
 
+// A merchant API key authenticates as its shop (see api-keys.ts).
 registerTokenResolver(API_KEY_PREFIX, resolveApiKey);
 
+// /me and the login answer say which shops an account works for, and in which role.
 contributeToMe(async (tx, accountId) => {
   const shops = await staffMemberships(tx, accountId);
   return shops.length ? { roles: ['merchant'], shops } : {};
 });
 
 export { requireShopRole, type StaffAccess, staffRole } from './access';
-export { type Application, approveApplication, rejectApplication, submitApplication } from './applications';
+export { createApiKey, listApiKeys, revokeApiKey } from './api-keys';
+export {
+  type Application,
+  type ApplicationInput,
+  applicationView,
+  approveApplication,
+  listApplications,
+  rejectApplication,
+  submitApplication,
+} from './applications';
 export { idNumberCheckChar, isValidIdNumber, maskIdNumber } from './id-number';
 export { merchantsRoutes } from './routes';
 export {
@@ -22,4 +33,23 @@ export {
   STAFF_ROLES,
   type StaffRole,
 } from './schema';
-export { addMonths, describeShop, getShop, type Shop, type ShopView } from './shops';
+export {
+  addMonths,
+  changeTier,
+  closeShop,
+  describeShop,
+  getShop,
+  payDeposit,
+  requireOpenShop,
+  type Shop,
+  type ShopView,
+} from './shops';
+export {
+  cancelInvitation,
+  inviteStaff,
+  listStaff,
+  myInvitations,
+  removeStaff,
+  respondToInvitation,
+  staffMemberships,
+} from './staff';

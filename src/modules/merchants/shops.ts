@@ -38,6 +38,17 @@ function assertOpen(shop: Shop): void {
   if (shop.status === 'closed') throw conflict('shop_closed');
 }
 
+/**
+ * For other modules' seller commands (listing products, shipping...): the shop, unless it is
+ * closed (409 `shop_closed`). Staff may still read a closed shop, but nothing in it changes.
+ */
+export async function requireOpenShop(tx: Executor, shopId: string): Promise<Shop> {
+  const shop = await getShop(tx, shopId);
+  if (!shop) throw notFound('shop_not_found');
+  assertOpen(shop);
+  return shop;
+}
+
 /** Calendar months later, kept on the month's last day when it is shorter (Jan 31 + 1 -> Feb 28). */
 export function addMonths(at: Date, months: number): Date {
   const d = new Date(at.getTime());
