@@ -28,7 +28,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       level: opts.config.logLevel,
       // Readable lines for a person at a terminal; JSON lines for log collectors.
       ...(process.stdout.isTTY && !opts.config.production
-        ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
+            },
+          }
         : {}),
     },
     bodyLimit: 1_048_576,
@@ -36,10 +41,27 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     trustProxy: true,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  // JSON only: a text/plain body is an unsupported media type (415), not a malformed request.
+  app.removeContentTypeParser('text/plain');
   app.decorate('jishi', { config: opts.config, database: opts.database, clock: opts.clock });
   app.decorateRequest('auth', null);
   app.decorateRequest('locale', 'zh-CN');
   app.setErrorHandler(errorHandler);
+  // Every mutating route takes an Idempotency-Key (kernel/command.ts); say so in the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.some((m) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(m)) || route.schema?.hide) return;
+    route.schema ??= {};
+    route.schema.headers ??= Type.Object({
+      'idempotency-key': Type.Optional(
+        // Checked by command() itself (1 to 255 visible ASCII characters), so the problem names the rule.
+        Type.String({
+          description:
+            'Retry-safe key of 1 to 255 visible ASCII characters: the same key and body replay the first answer; another body answers 409.',
+        }),
+      ),
+    });
+  });
   app.setNotFoundHandler((req, reply) =>
     errorHandler(
       new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }),

@@ -2,6 +2,7 @@ import { buildApp } from './app';
 import type { Config } from './config';
 import { type Database, migrateDatabase, openDatabase } from './db';
 import { type Clock, ManualClock, SystemClock } from './kernel/clock';
+import { pruneIdempotencyKeys } from './kernel/command';
 import type { App } from './kernel/context';
 import { dispatchOutbox } from './kernel/outbox';
 import { loadManualClock, sweepDeadlines } from './kernel/scheduler';
@@ -51,6 +52,7 @@ export async function startRuntime(
   }
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  let lastPrune = 0;
   // Polls the durable deadline rows and the outbox; nothing is held in memory between ticks.
   const tick = async () => {
     if (running) return;
@@ -58,6 +60,10 @@ export async function startRuntime(
     try {
       await sweepDeadlines(database.db, clock);
       await dispatchOutbox(database.db);
+      if (clock.now().getTime() - lastPrune > 3_600_000) {
+        lastPrune = clock.now().getTime();
+        await pruneIdempotencyKeys(database.db, clock.now());
+      }
     } catch (err) {
       app.log.error({ err }, 'scheduler tick failed');
     } finally {

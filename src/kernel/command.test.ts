@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, client, makeTestApp, signUp, type TestContext } from '../../test/helpers';
+import { pruneIdempotencyKeys } from './command';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -141,30 +142,30 @@ describe('Idempotency-Key', () => {
     const bob = await signUp(ctx, { login: 'idem_bob' });
 
     // Same key, different bodies, different callers: both are first requests.
-    const a = await client(ctx.app, alice.token).post(
-      '/auth/login',
-      { login: 'idem_alice', password: 'password123' },
-      { 'idempotency-key': 'shared-key' },
-    );
-    const b = await client(ctx.app, bob.token).post(
-      '/auth/login',
-      { login: 'idem_bob', password: 'password123' },
-      { 'idempotency-key': 'shared-key' },
-    );
-    expect(a.status).toBe(200);
-    expect(b.status).toBe(200);
+    const apply = (who: typeof alice, idNumber: string, shopName: string) =>
+      client(ctx.app, who.token).post(
+        '/merchant/applications',
+        { kind: 'market', shopName, realName: '测试', idNumber, depositPlan: 'insurance' },
+        { 'idempotency-key': 'shared-key' },
+      );
+    const a = await apply(alice, '11010519491231002X', '爱丽丝小店');
+    const b = await apply(bob, '110105194912310046', '鲍勃小店');
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
     expect(a.headers['idempotent-replayed']).toBeUndefined();
     expect(b.headers['idempotent-replayed']).toBeUndefined();
-    expect(a.body.account.id).toBe(alice.accountId);
-    expect(b.body.account.id).toBe(bob.accountId);
+    expect(b.body.id).not.toBe(a.body.id);
     // Within one caller, the key still replays.
-    const aAgain = await client(ctx.app, alice.token).post(
-      '/auth/login',
-      { login: 'idem_alice', password: 'password123' },
-      { 'idempotency-key': 'shared-key' },
-    );
+    const aAgain = await apply(alice, '11010519491231002X', '爱丽丝小店');
     expect(aAgain.headers['idempotent-replayed']).toBe('true');
-    expect(aAgain.body.token).toBe(a.body.token);
+    expect(aAgain.body).toEqual(a.body);
+
+    // A second session of Alice's, to act after her first one signs out.
+    const second = await client(ctx.app).post('/auth/login', {
+      login: 'idem_alice',
+      password: 'password123',
+    });
+    const aliceToken2: string = second.body.token;
 
     // Same key and same (empty) body: each account's logout really runs.
     const outA = await client(ctx.app, alice.token).post('/auth/logout', undefined, {
@@ -177,9 +178,8 @@ describe('Idempotency-Key', () => {
     expect(outB.headers['idempotent-replayed']).toBeUndefined();
     expect((await client(ctx.app, alice.token).get('/me')).status).toBe(401);
     expect((await client(ctx.app, bob.token).get('/me')).status).toBe(401);
-    // Each signed-in session is its own caller only through its account.
-    expect((await client(ctx.app, a.body.token).get('/me')).status).toBe(200);
-    expect((await client(ctx.app, b.body.token).get('/me')).status).toBe(200);
+    // Signing out ends that session only.
+    expect((await client(ctx.app, aliceToken2).get('/me')).status).toBe(200);
 
     // Anonymous and signed-in callers do not share keys either.
     const anon = await register(
@@ -189,7 +189,7 @@ describe('Idempotency-Key', () => {
     const signedIn = await register(
       { login: 'idem_scope_2', password: 'password123', displayName: 'y' },
       'scope-key',
-      a.body.token,
+      aliceToken2,
     );
     expect([anon.status, signedIn.status]).toEqual([201, 201]);
     expect(signedIn.headers['idempotent-replayed']).toBeUndefined();
@@ -223,5 +223,40 @@ describe('Idempotency-Key', () => {
     const maxLength = await register(body, 'k'.repeat(255));
     expect(maxLength.status).toBe(201);
     expect(await countAccounts('idem_badkey')).toBe(1);
+  });
+
+  it('keeps answers replayable for 24 hours, then lets the key go', async () => {
+    const first = await register(
+      { login: 'idem_ttl_1', password: 'password123', displayName: 'x' },
+      'ttl-key',
+    );
+    expect(first.status).toBe(201);
+    await ctx.advance({ hours: 23 });
+    expect(await pruneIdempotencyKeys(ctx.db, ctx.clock.now())).toBe(0);
+    const other = await register(
+      { login: 'idem_ttl_2', password: 'password123', displayName: 'y' },
+      'ttl-key',
+    );
+    expect(other.status).toBe(409);
+    await ctx.advance({ hours: 2 });
+    expect(await pruneIdempotencyKeys(ctx.db, ctx.clock.now())).toBeGreaterThanOrEqual(1);
+    expect(await storedKeys('ttl-key')).toEqual([]);
+    const again = await register(
+      { login: 'idem_ttl_2', password: 'password123', displayName: 'y' },
+      'ttl-key',
+    );
+    expect(again.status).toBe(201);
+  });
+
+  it('stores a keyed fingerprint of the request, never the body itself', async () => {
+    await register({ login: 'idem_fp', password: 'fingerprint123', displayName: 'x' }, 'fp-key');
+    const rows = await ctx.db.execute(`select request_hash from idempotency_keys where key = 'fp-key'`);
+    const hash = (rows as unknown as { rows: { request_hash: string }[] }).rows[0]?.request_hash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    const { createHash } = await import('node:crypto');
+    const plain = createHash('sha256')
+      .update('POST /api/v1/auth/register\n{"displayName":"x","login":"idem_fp","password":"fingerprint123"}')
+      .digest('hex');
+    expect(hash).not.toBe(plain);
   });
 });

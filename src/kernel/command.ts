@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { createHmac } from 'node:crypto';
+import { and, eq, lt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Tx } from '../db';
+import type { Db, Tx } from '../db';
 import { AppError } from './errors';
 import { idempotencyKeys } from './schema';
 
@@ -50,7 +50,8 @@ export async function command<T>(
       ? `key:${req.auth.apiKey.id}`
       : `acct:${req.auth.accountId}`
     : 'anon';
-  const hash = createHash('sha256')
+  // Keyed, so the stored fingerprint of a body holding a password cannot be brute-forced offline.
+  const hash = createHmac('sha256', req.server.jishi.config.identitySecret)
     .update(`${req.method} ${req.url}\n${canonical(req.body ?? null)}`)
     .digest('hex');
   const now = req.server.jishi.clock.now();
@@ -86,4 +87,15 @@ function send(reply: FastifyReply, r: CommandResult): void {
   reply.code(r.status);
   if (r.body === undefined || r.body === null) reply.send();
   else reply.send(r.body);
+}
+
+/** How long an answer stays replayable; a retry after that runs as a new request (as at Stripe). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+export async function pruneIdempotencyKeys(db: Db, now: Date): Promise<number> {
+  const gone = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, new Date(now.getTime() - IDEMPOTENCY_TTL_MS)))
+    .returning({ key: idempotencyKeys.key });
+  return gone.length;
 }

@@ -29,7 +29,10 @@ interface Consumer {
 
 const consumers = new Map<string, Consumer>();
 
-/** A consumer sees every event of its topics once, in commit order, inside its own transaction. */
+/**
+ * A consumer sees every event of its topics once, inside its own transaction, ordered by the
+ * transaction that wrote it (then by write order): events of one transaction stay together and in order.
+ */
 export function registerConsumer(name: string, topics: string[] | '*', handle: Handler): void {
   consumers.set(name, { name, topics: topics === '*' ? '*' : new Set(topics), handle });
 }

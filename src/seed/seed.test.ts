@@ -40,9 +40,13 @@ describe('demo marketplace', () => {
     };
     expect(await count(`select count(*) as n from shops where kind = 'mall'`)).toBe(2);
     expect(await count(`select count(*) as n from shops where kind = 'market'`)).toBe(3);
-    expect(await count(`select count(*) as n from products where status = 'published'`)).toBe(demoProducts.length);
+    expect(await count(`select count(*) as n from products where status = 'published'`)).toBe(
+      demoProducts.length,
+    );
     expect(demoProducts.length).toBeGreaterThanOrEqual(300);
-    expect(await count(`select count(*) as n from shops where deposit_status in ('frozen', 'insured')`)).toBe(5);
+    expect(await count(`select count(*) as n from shops where deposit_status in ('frozen', 'insured')`)).toBe(
+      5,
+    );
     expect(demoBuyers).toHaveLength(12);
     const buyer = demoBuyers[0]!;
     const login = await client(ctx.app).post('/auth/login', { login: buyer.login, password: DEMO_PASSWORD });
