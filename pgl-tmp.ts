@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { migrateDatabase, openDatabase } from '/work/main/src/db';
+let t = Date.now();
+const d = await openDatabase({ dataDir: 'memory://' });
+console.log('create', Date.now() - t); t = Date.now();
+await migrateDatabase(d);
+console.log('migrate', Date.now() - t); t = Date.now();
+const client = (d.db as any).$client as PGlite;
+const blob = await client.dumpDataDir('none');
+console.log('dump', Date.now() - t, blob.size); t = Date.now();
+const c2 = await PGlite.create({ loadDataDir: blob });
+console.log('load', Date.now() - t); t = Date.now();
+console.log((await c2.query('select count(*) from accounts')).rows);
