@@ -86,4 +86,17 @@ describe('the public API document', () => {
     );
     expect(bodies.some((body) => body.includes(a.body.token) || body.includes(b.body.token))).toBe(false);
   });
+
+  it('reports unavailable while the database lacks a committed migration', async () => {
+    const { openDatabase } = await import('./db');
+    const { buildApp } = await import('./app');
+    const empty = await openDatabase({ dataDir: 'memory://' });
+    const app = await buildApp({ config: ctx.config, database: empty, clock: ctx.clock, logger: false });
+    const r = await app.inject({ method: 'GET', url: '/health' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ status: 'unavailable' });
+    expect(r.json().reason).toMatch(/^0 of [1-9]\d* migrations applied$/);
+    await app.close();
+    await empty.close();
+  });
 });

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from './config';
-import type { Database } from './db';
+import { type Database, migrationStatus } from './db';
 import { type Clock, ManualClock } from './kernel/clock';
 import type { App } from './kernel/context';
 import { AppError } from './kernel/errors';
@@ -106,12 +106,36 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     {
       schema: {
         tags: ['system'],
-        response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }) },
+        summary: 'Ready when the database answers and every committed migration is applied',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }),
+          503: Type.Object({
+            status: Type.Literal('unavailable'),
+            database: Type.String(),
+            reason: Type.String(),
+          }),
+        },
       },
     },
-    async () => {
-      await opts.database.db.execute('select 1');
-      return { status: 'ok' as const, database: opts.database.kind };
+    async (_req, reply) => {
+      const database = opts.database.kind;
+      try {
+        const { applied, expected } = await migrationStatus(opts.database);
+        if (applied < expected) {
+          return reply
+            .code(503)
+            .send({
+              status: 'unavailable' as const,
+              database,
+              reason: `${applied} of ${expected} migrations applied`,
+            });
+        }
+      } catch (err) {
+        return reply
+          .code(503)
+          .send({ status: 'unavailable' as const, database, reason: (err as Error).message });
+      }
+      return { status: 'ok' as const, database };
     },
   );
 

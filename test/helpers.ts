@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildApp } from '../src/app';
 import { type Config, loadConfig } from '../src/config';
@@ -16,7 +17,10 @@ export const PG_ADMIN_URL = process.env.JISHI_TEST_PG_URL ?? 'postgres://postgre
 /** A fresh, migrated database for one test file: in-memory PGlite, or a new database on the server. */
 export async function freshDatabase(opts: { poolSize?: number } = {}): Promise<Database & { url?: string }> {
   if (!onPostgres) {
-    const database = await openDatabase({ dataDir: 'memory://' });
+    // Starting from the migrated snapshot made once per run (test/global-setup.ts) saves an initdb per file.
+    const path = process.env.JISHI_TEST_PGLITE_SNAPSHOT;
+    const snapshot = path && existsSync(path) ? new Blob([readFileSync(path)]) : undefined;
+    const database = await openDatabase({ dataDir: 'memory://', snapshot });
     await migrateDatabase(database);
     return database;
   }

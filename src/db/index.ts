@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -35,6 +35,8 @@ export interface OpenOptions {
   /** PGlite data directory; `memory://` keeps it in memory (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** PGlite only: start from this dump of a data directory (tests start from a migrated snapshot). */
+  snapshot?: Blob;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -52,6 +54,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir, {
     parsers: { 20: (v: string) => Number(v) },
+    ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
   });
   const db = drizzlePglite(client) as unknown as Db;
   return { db, kind: 'pglite', close: () => client.close() };
@@ -74,4 +77,25 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await client.query('select pg_advisory_unlock(7405321)').catch(() => {});
     await client.end();
   }
+}
+
+/** How many of the committed migrations the database has applied, and how many there are. */
+export async function migrationStatus(database: Database): Promise<{ applied: number; expected: number }> {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  let applied = 0;
+  try {
+    const r = await database.db.execute('select count(*)::int as n from drizzle.__drizzle_migrations');
+    applied = Number((r as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+  } catch {
+    // No migrations table yet: nothing applied.
+  }
+  return { applied, expected: journal.entries.length };
+}
+
+/** A dump of a PGlite database's data directory, to start others from (see OpenOptions.snapshot). */
+export async function snapshotDatabase(database: Database): Promise<Blob> {
+  if (database.kind !== 'pglite') throw new Error('only an embedded database can be snapshotted');
+  return (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
 }
