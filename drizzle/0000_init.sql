@@ -282,6 +282,136 @@ CREATE TABLE "shops" (
 	"closed_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "cart_items" (
+	"buyer_id" text NOT NULL,
+	"sku_id" text NOT NULL,
+	"quantity" integer NOT NULL,
+	"added_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "cart_items_buyer_id_sku_id_pk" PRIMARY KEY("buyer_id","sku_id")
+);
+--> statement-breakpoint
+CREATE TABLE "shipping_label_accesses" (
+	"id" text PRIMARY KEY NOT NULL,
+	"order_id" text NOT NULL,
+	"shop_id" text NOT NULL,
+	"account_id" text NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "order_events" (
+	"id" text PRIMARY KEY NOT NULL,
+	"order_id" text NOT NULL,
+	"from_status" text,
+	"to_status" text NOT NULL,
+	"actor_type" text NOT NULL,
+	"actor_id" text,
+	"reason" text,
+	"detail" jsonb,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "order_lines" (
+	"id" text PRIMARY KEY NOT NULL,
+	"order_id" text NOT NULL,
+	"sku_id" text NOT NULL,
+	"product_id" text NOT NULL,
+	"category_id" text NOT NULL,
+	"title" text NOT NULL,
+	"attributes" jsonb NOT NULL,
+	"image" text,
+	"unit_price" bigint NOT NULL,
+	"quantity" integer NOT NULL,
+	"line_total" bigint NOT NULL,
+	"ship_within_hours" integer,
+	"reservation_id" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "orders" (
+	"id" text PRIMARY KEY NOT NULL,
+	"buyer_id" text NOT NULL,
+	"shop_id" text NOT NULL,
+	"shop_kind" text NOT NULL,
+	"rules_version" integer NOT NULL,
+	"payment_id" text NOT NULL,
+	"status" text DEFAULT 'awaiting_payment' NOT NULL,
+	"total" bigint NOT NULL,
+	"currency" text DEFAULT 'CNY' NOT NULL,
+	"address" jsonb NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"pay_by" timestamp with time zone,
+	"paid_at" timestamp with time zone,
+	"ship_by" timestamp with time zone,
+	"ship_by_campaign_id" text,
+	"ship_late" boolean DEFAULT false NOT NULL,
+	"shipped_at" timestamp with time zone,
+	"confirm_by" timestamp with time zone,
+	"receipt_extensions" integer DEFAULT 0 NOT NULL,
+	"receipt_paused_ms" bigint,
+	"succeeded_at" timestamp with time zone,
+	"closed_at" timestamp with time zone,
+	"close_reason" text
+);
+--> statement-breakpoint
+CREATE TABLE "payment_notifications" (
+	"id" text PRIMARY KEY NOT NULL,
+	"provider" text NOT NULL,
+	"charge_id" text NOT NULL,
+	"payment_id" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"status" text NOT NULL,
+	"outcome" text NOT NULL,
+	"body" jsonb NOT NULL,
+	"received_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payments" (
+	"id" text PRIMARY KEY NOT NULL,
+	"buyer_id" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"currency" text DEFAULT 'CNY' NOT NULL,
+	"status" text DEFAULT 'pending' NOT NULL,
+	"provider" text,
+	"charge_id" text,
+	"created_at" timestamp with time zone NOT NULL,
+	"paid_at" timestamp with time zone,
+	"refunded_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "ship_deadline_campaigns" (
+	"id" text PRIMARY KEY NOT NULL,
+	"name" text NOT NULL,
+	"shop_kind" text,
+	"paid_from" timestamp with time zone NOT NULL,
+	"paid_until" timestamp with time zone NOT NULL,
+	"ship_by" timestamp with time zone NOT NULL,
+	"created_by" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "shipments" (
+	"id" text PRIMARY KEY NOT NULL,
+	"order_id" text NOT NULL,
+	"shop_id" text NOT NULL,
+	"carrier" text NOT NULL,
+	"tracking_no" text NOT NULL,
+	"created_by" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"picked_up_at" timestamp with time zone,
+	"delivered_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "withdrawals" (
+	"id" text PRIMARY KEY NOT NULL,
+	"shop_id" text NOT NULL,
+	"amount" bigint NOT NULL,
+	"bank_account" text NOT NULL,
+	"status" text DEFAULT 'paid_out' NOT NULL,
+	"ledger_transaction_id" text NOT NULL,
+	"created_by" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "categories" ADD CONSTRAINT "categories_parent_id_categories_id_fk" FOREIGN KEY ("parent_id") REFERENCES "public"."categories"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "products" ADD CONSTRAINT "products_category_id_categories_id_fk" FOREIGN KEY ("category_id") REFERENCES "public"."categories"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "products" ADD CONSTRAINT "products_brand_id_brands_id_fk" FOREIGN KEY ("brand_id") REFERENCES "public"."brands"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -293,6 +423,7 @@ ALTER TABLE "ledger_postings" ADD CONSTRAINT "ledger_postings_account_id_ledger_
 ALTER TABLE "merchant_api_keys" ADD CONSTRAINT "merchant_api_keys_shop_id_shops_id_fk" FOREIGN KEY ("shop_id") REFERENCES "public"."shops"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "shop_staff" ADD CONSTRAINT "shop_staff_shop_id_shops_id_fk" FOREIGN KEY ("shop_id") REFERENCES "public"."shops"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "shop_staff_invitations" ADD CONSTRAINT "shop_staff_invitations_shop_id_shops_id_fk" FOREIGN KEY ("shop_id") REFERENCES "public"."shops"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "order_lines" ADD CONSTRAINT "order_lines_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "deadlines_due" ON "deadlines" USING btree ("due_at") WHERE status = 'pending';--> statement-breakpoint
 CREATE UNIQUE INDEX "deadlines_one_pending" ON "deadlines" USING btree ("kind","subject_id") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "outbox_events_order" ON "outbox_events" USING btree ("tx_id","id");--> statement-breakpoint
@@ -333,4 +464,17 @@ CREATE INDEX "merchant_applications_status" ON "merchant_applications" USING btr
 CREATE INDEX "shop_staff_account" ON "shop_staff" USING btree ("account_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "shop_staff_invitations_one_pending" ON "shop_staff_invitations" USING btree ("shop_id","account_id") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "shop_staff_invitations_invitee" ON "shop_staff_invitations" USING btree ("account_id","status");--> statement-breakpoint
-CREATE UNIQUE INDEX "shops_one_market_shop_per_identity" ON "shops" USING btree ("identity_hmac") WHERE kind = 'market' and status <> 'closed';
+CREATE UNIQUE INDEX "shops_one_market_shop_per_identity" ON "shops" USING btree ("identity_hmac") WHERE kind = 'market' and status <> 'closed';--> statement-breakpoint
+CREATE INDEX "shipping_label_accesses_order" ON "shipping_label_accesses" USING btree ("order_id","at");--> statement-breakpoint
+CREATE INDEX "order_events_order" ON "order_events" USING btree ("order_id","at");--> statement-breakpoint
+CREATE INDEX "order_lines_order" ON "order_lines" USING btree ("order_id");--> statement-breakpoint
+CREATE INDEX "orders_buyer" ON "orders" USING btree ("buyer_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "orders_shop" ON "orders" USING btree ("shop_id","status","created_at");--> statement-breakpoint
+CREATE INDEX "orders_payment" ON "orders" USING btree ("payment_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "payment_notifications_charge" ON "payment_notifications" USING btree ("provider","charge_id");--> statement-breakpoint
+CREATE INDEX "payments_buyer" ON "payments" USING btree ("buyer_id");--> statement-breakpoint
+CREATE INDEX "ship_deadline_campaigns_window" ON "ship_deadline_campaigns" USING btree ("paid_from","paid_until");--> statement-breakpoint
+CREATE INDEX "ship_deadline_campaigns_created" ON "ship_deadline_campaigns" USING btree ("created_at","id");--> statement-breakpoint
+CREATE UNIQUE INDEX "shipments_order" ON "shipments" USING btree ("order_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "shipments_tracking" ON "shipments" USING btree ("carrier","tracking_no");--> statement-breakpoint
+CREATE INDEX "withdrawals_shop" ON "withdrawals" USING btree ("shop_id","created_at");

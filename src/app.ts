@@ -122,13 +122,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       try {
         const { applied, expected } = await migrationStatus(opts.database);
         if (applied < expected) {
-          return reply
-            .code(503)
-            .send({
-              status: 'unavailable' as const,
-              database,
-              reason: `${applied} of ${expected} migrations applied`,
-            });
+          return reply.code(503).send({
+            status: 'unavailable' as const,
+            database,
+            reason: `${applied} of ${expected} migrations applied`,
+          });
         }
       } catch (err) {
         return reply

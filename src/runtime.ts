@@ -51,12 +51,16 @@ export async function startRuntime(
     app.log.warn('JISHI_SANDBOX_SECRET is the default; set your own before taking real traffic.');
   }
   let timer: NodeJS.Timeout | undefined;
-  let running = false;
+  let running: Promise<void> | undefined;
   let lastPrune = 0;
   // Polls the durable deadline rows and the outbox; nothing is held in memory between ticks.
   const tick = async () => {
     if (running) return;
-    running = true;
+    running = work();
+    await running;
+    running = undefined;
+  };
+  const work = async () => {
     try {
       await sweepDeadlines(database.db, clock);
       await dispatchOutbox(database.db);
@@ -66,8 +70,6 @@ export async function startRuntime(
       }
     } catch (err) {
       app.log.error({ err }, 'scheduler tick failed');
-    } finally {
-      running = false;
     }
   };
   if (config.schedulerIntervalMs > 0) timer = setInterval(tick, config.schedulerIntervalMs);
@@ -77,6 +79,8 @@ export async function startRuntime(
     clock,
     async stop() {
       if (timer) clearInterval(timer);
+      // Let a sweep in progress finish its transaction before the pool closes.
+      await running;
       await app.close();
       await database.close();
     },

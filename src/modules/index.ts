@@ -5,6 +5,7 @@ import { identityRoutes } from './identity';
 import { inventoryRoutes } from './inventory';
 import { ledgerRoutes } from './ledger';
 import { merchantsRoutes } from './merchants';
+import { tradeRoutes } from './trade';
 
 /**
  * Every module's HTTP routes, registered under /api/v1 in this order. A module registers its deadline
@@ -17,4 +18,5 @@ export const moduleRoutes: { name: string; routes: (app: App) => Promise<void> }
   { name: 'merchants', routes: merchantsRoutes },
   { name: 'catalog', routes: catalogRoutes },
   { name: 'inventory', routes: inventoryRoutes },
+  { name: 'trade', routes: tradeRoutes },
 ];

@@ -5,6 +5,8 @@ export {
   ensureOperator,
   findAccountByLogin,
   getAccount,
+  hashPassword,
+  openSession,
   registerTokenResolver,
   requireAccount,
   requireBuyer,

@@ -1,0 +1,147 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Executor } from '../../db';
+import { AppError, invalidField, notFound } from '../../kernel/errors';
+import { getSkuForSale, type SkuForSale } from '../catalog';
+import { availableBySku } from '../inventory';
+import { getShop } from '../merchants';
+import { cartItems } from './schema';
+import './messages';
+
+export const MAX_LINE_QUANTITY = 999;
+
+export type CartProblem = 'not_for_sale' | 'insufficient_stock';
+
+/** Whether a SKU can be bought: its product is published and the SKU is active. */
+export function forSale(sku: SkuForSale): boolean {
+  return sku.productStatus === 'published' && sku.status === 'active';
+}
+
+const unknownSku = (skuId: string) =>
+  new AppError(404, 'sku_not_found', { skuId }, [{ path: '/skuId', in: 'body', code: 'field.sku_unknown' }]);
+
+/** The SKU, on sale, or 404 (unknown) / 409 (unpublished or inactive). */
+export async function requireSkuForSale(tx: Executor, skuId: string): Promise<SkuForSale> {
+  const sku = await getSkuForSale(tx, skuId);
+  if (!sku) throw unknownSku(skuId);
+  if (!forSale(sku)) throw new AppError(409, 'sku_not_for_sale', { skuId });
+  return sku;
+}
+
+/** Adds `quantity` to the buyer's line for this SKU (creating it). */
+export async function addToCart(
+  tx: Executor,
+  buyerId: string,
+  input: { skuId: string; quantity: number },
+  now: Date,
+): Promise<void> {
+  await requireSkuForSale(tx, input.skuId);
+  const [row] = await tx
+    .insert(cartItems)
+    .values({ buyerId, skuId: input.skuId, quantity: input.quantity, addedAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [cartItems.buyerId, cartItems.skuId],
+      set: { quantity: sql`${cartItems.quantity} + ${input.quantity}`, updatedAt: now },
+    })
+    .returning();
+  if (row && row.quantity > MAX_LINE_QUANTITY) {
+    throw invalidField('/quantity', 'field.cart_quantity_max', { limit: MAX_LINE_QUANTITY });
+  }
+}
+
+/** Sets the quantity of a line already in the cart. */
+export async function setCartQuantity(
+  tx: Executor,
+  buyerId: string,
+  skuId: string,
+  quantity: number,
+  now: Date,
+): Promise<void> {
+  const [row] = await tx
+    .update(cartItems)
+    .set({ quantity, updatedAt: now })
+    .where(and(eq(cartItems.buyerId, buyerId), eq(cartItems.skuId, skuId)))
+    .returning();
+  if (!row) throw notFound('cart_line_not_found');
+}
+
+export async function removeFromCart(tx: Executor, buyerId: string, skuId: string): Promise<void> {
+  const gone = await tx
+    .delete(cartItems)
+    .where(and(eq(cartItems.buyerId, buyerId), eq(cartItems.skuId, skuId)))
+    .returning();
+  if (gone.length === 0) throw notFound('cart_line_not_found');
+}
+
+/** The buyer's cart lines, oldest first; `lock` holds them until the transaction ends (checkout). */
+export async function cartLines(tx: Executor, buyerId: string, opts: { lock?: boolean } = {}) {
+  const query = tx
+    .select()
+    .from(cartItems)
+    .where(eq(cartItems.buyerId, buyerId))
+    .orderBy(asc(cartItems.addedAt), asc(cartItems.skuId));
+  return opts.lock ? query.for('update') : query;
+}
+
+export interface CartLineView {
+  skuId: string;
+  productId: string | null;
+  title: string;
+  attributes: Record<string, string>;
+  image: string | null;
+  unitPrice: number;
+  quantity: number;
+  lineTotal: number;
+  available: number;
+  problem: CartProblem | null;
+}
+
+export interface CartView {
+  shops: { shopId: string; shopName: string; lines: CartLineView[]; subtotal: number }[];
+  total: number;
+  currency: string;
+}
+
+/**
+ * The cart grouped by shop, priced as it would be charged now (the list price until promotions
+ * exist). Lines that cannot be bought carry a problem and count in no subtotal.
+ */
+export async function viewCart(tx: Executor, buyerId: string): Promise<CartView> {
+  const lines = await cartLines(tx, buyerId);
+  const available = await availableBySku(
+    tx,
+    lines.map((l) => l.skuId),
+  );
+  const byShop = new Map<string, CartView['shops'][number]>();
+  for (const line of lines) {
+    const sku = await getSkuForSale(tx, line.skuId);
+    if (!sku) continue; // a SKU cannot be deleted; skip defensively
+    const avail = available.get(line.skuId) ?? 0;
+    const problem: CartProblem | null = !forSale(sku)
+      ? 'not_for_sale'
+      : avail < line.quantity
+        ? 'insufficient_stock'
+        : null;
+    let group = byShop.get(sku.shopId);
+    if (!group) {
+      const shop = await getShop(tx, sku.shopId);
+      group = { shopId: sku.shopId, shopName: shop?.name ?? '', lines: [], subtotal: 0 };
+      byShop.set(sku.shopId, group);
+    }
+    const lineTotal = sku.price * line.quantity;
+    group.lines.push({
+      skuId: sku.skuId,
+      productId: sku.productId,
+      title: sku.title,
+      attributes: sku.attributes as Record<string, string>,
+      image: sku.image,
+      unitPrice: sku.price,
+      quantity: line.quantity,
+      lineTotal,
+      available: avail,
+      problem,
+    });
+    if (!problem) group.subtotal += lineTotal;
+  }
+  const shops = [...byShop.values()];
+  return { shops, total: shops.reduce((s, g) => s + g.subtotal, 0), currency: 'CNY' };
+}

@@ -1,0 +1,33 @@
+// What other modules may call. After-sales pauses and resumes the receipt clock of a shipped order.
+import './jobs';
+
+export { addToCart, removeFromCart, setCartQuantity, viewCart } from './cart';
+export { type CheckoutInput, type CheckoutResult, checkout } from './checkout';
+export { applyLogisticsEvent, closeUnpaid, createShipment, markShipLate, shippingLabel } from './fulfilment';
+export {
+  type Actor,
+  CONFIRM_BY,
+  getOrder,
+  linesOf,
+  maskPhone,
+  type Order,
+  type OrderLine,
+  orderHistory,
+  PAY_BY,
+  SANDBOX_CALLBACK,
+  SHIP_BY,
+  shippingStats,
+  transition,
+} from './orders';
+export {
+  applyNotification,
+  type Notification,
+  type PaymentProvider,
+  receiveNotification,
+  sandboxProvider,
+  startPayment,
+} from './payments';
+export { confirmReceipt, extendReceipt, pauseReceiptClock, resumeReceiptClock } from './receipt';
+export { tradeRoutes } from './routes';
+export { commissionOf, settleOrder, withdraw } from './settlement';
+export { signPayload, verifySignature } from './signatures';

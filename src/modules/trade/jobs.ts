@@ -1,0 +1,21 @@
+import { registerDeadlineHandler } from '../../kernel/scheduler';
+import { closeUnpaid, markShipLate } from './fulfilment';
+import { CONFIRM_BY, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
+import { deliverSandboxCallback } from './payments';
+import { autoConfirm } from './receipt';
+
+registerDeadlineHandler(PAY_BY, async (tx, d, now) => {
+  await closeUnpaid(tx, d.subjectId, now);
+});
+
+registerDeadlineHandler(SHIP_BY, async (tx, d, now) => {
+  await markShipLate(tx, d.subjectId, now);
+});
+
+registerDeadlineHandler(CONFIRM_BY, async (tx, d, now) => {
+  await autoConfirm(tx, d.subjectId, now);
+});
+
+registerDeadlineHandler(SANDBOX_CALLBACK, async (tx, d, now) => {
+  await deliverSandboxCallback(tx, d.subjectId, String(d.payload.chargeId), now);
+});

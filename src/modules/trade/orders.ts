@@ -1,0 +1,277 @@
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Executor } from '../../db';
+import { AppError, notFound } from '../../kernel/errors';
+import { newId } from '../../kernel/ids';
+import { emit } from '../../kernel/outbox';
+import { decodeCursor, page } from '../../kernel/pagination';
+import { type OrderStatus, orderEvents, orderLines, orders } from './schema';
+import './messages';
+
+export type Order = typeof orders.$inferSelect;
+export type OrderLine = typeof orderLines.$inferSelect;
+
+export const PAY_BY = 'order.pay_by';
+export const SHIP_BY = 'order.ship_by';
+export const CONFIRM_BY = 'order.confirm_by';
+export const SANDBOX_CALLBACK = 'payment.sandbox_callback';
+
+export interface Actor {
+  type: 'buyer' | 'staff' | 'system' | 'provider' | 'carrier';
+  id?: string | null;
+}
+
+/** The only moves an order can make. */
+const ALLOWED: Record<OrderStatus, OrderStatus[]> = {
+  awaiting_payment: ['paid', 'closed'],
+  paid: ['shipped', 'closed'],
+  shipped: ['succeeded', 'closed'],
+  succeeded: [],
+  closed: [],
+};
+
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+/**
+ * Moves an order from `from` to `to` with one conditional UPDATE (so of two concurrent moves only
+ * one happens), records the move in order_events and emits `order.<to>`. Answers the updated order,
+ * or undefined when the order was not in `from` any more.
+ */
+export async function transition(
+  tx: Executor,
+  input: {
+    orderId: string;
+    from: OrderStatus;
+    to: OrderStatus;
+    actor: Actor;
+    reason?: string;
+    set?: Partial<Order>;
+    now: Date;
+  },
+): Promise<Order | undefined> {
+  if (!canMove(input.from, input.to)) throw new RangeError(`order cannot move ${input.from} -> ${input.to}`);
+  const [row] = await tx
+    .update(orders)
+    .set({ ...input.set, status: input.to })
+    .where(and(eq(orders.id, input.orderId), eq(orders.status, input.from)))
+    .returning();
+  if (!row) return undefined;
+  await tx.insert(orderEvents).values({
+    id: newId('oev'),
+    orderId: row.id,
+    fromStatus: input.from,
+    toStatus: input.to,
+    actorType: input.actor.type,
+    actorId: input.actor.id ?? null,
+    reason: input.reason ?? null,
+    at: input.now,
+  });
+  await emit(
+    tx,
+    `order.${input.to}`,
+    {
+      orderId: row.id,
+      shopId: row.shopId,
+      buyerId: row.buyerId,
+      from: input.from,
+      to: input.to,
+      total: row.total,
+      reason: input.reason ?? null,
+    },
+    { key: row.id, at: input.now },
+  );
+  return row;
+}
+
+/** Records an order's creation (no previous status). */
+export async function recordCreated(tx: Executor, order: Order, actor: Actor, now: Date): Promise<void> {
+  await tx.insert(orderEvents).values({
+    id: newId('oev'),
+    orderId: order.id,
+    fromStatus: null,
+    toStatus: order.status,
+    actorType: actor.type,
+    actorId: actor.id ?? null,
+    reason: 'checkout',
+    at: now,
+  });
+  await emit(
+    tx,
+    'order.created',
+    { orderId: order.id, shopId: order.shopId, buyerId: order.buyerId, total: order.total },
+    { key: order.id, at: now },
+  );
+}
+
+export async function getOrder(tx: Executor, orderId: string): Promise<Order | undefined> {
+  const [row] = await tx.select().from(orders).where(eq(orders.id, orderId));
+  return row;
+}
+
+/** The buyer's own order, or 404 (another buyer's order does not exist for them). */
+export async function getBuyerOrder(tx: Executor, buyerId: string, orderId: string): Promise<Order> {
+  const [row] = await tx
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, orderId), eq(orders.buyerId, buyerId)));
+  if (!row) throw notFound('order_not_found');
+  return row;
+}
+
+/** The shop's order, or 404 (another shop's order does not exist for its staff). */
+export async function getShopOrder(tx: Executor, shopId: string, orderId: string): Promise<Order> {
+  const [row] = await tx
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, orderId), eq(orders.shopId, shopId)));
+  if (!row) throw notFound('order_not_found');
+  return row;
+}
+
+export async function linesOf(tx: Executor, orderIds: string[]): Promise<Map<string, OrderLine[]>> {
+  const result = new Map<string, OrderLine[]>(orderIds.map((id) => [id, []]));
+  if (orderIds.length === 0) return result;
+  const rows = await tx
+    .select()
+    .from(orderLines)
+    .where(inArray(orderLines.orderId, orderIds))
+    .orderBy(asc(orderLines.id));
+  for (const r of rows) result.get(r.orderId)?.push(r);
+  return result;
+}
+
+export async function orderHistory(tx: Executor, orderId: string) {
+  return tx
+    .select()
+    .from(orderEvents)
+    .where(eq(orderEvents.orderId, orderId))
+    .orderBy(asc(orderEvents.at), asc(orderEvents.id));
+}
+
+const badCursor = () =>
+  new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
+
+/** Newest first, paged by (createdAt, id). */
+export async function listOrders(
+  tx: Executor,
+  scope: { buyerId?: string; shopId?: string },
+  query: { status?: OrderStatus; shipByBefore?: Date; cursor?: string; limit?: number },
+) {
+  const limit = query.limit ?? 20;
+  const after = decodeCursor<{ c?: unknown; i?: unknown }>(query.cursor);
+  const where = [
+    scope.buyerId ? eq(orders.buyerId, scope.buyerId) : undefined,
+    scope.shopId ? eq(orders.shopId, scope.shopId) : undefined,
+    query.status ? eq(orders.status, query.status) : undefined,
+    query.shipByBefore ? and(eq(orders.status, 'paid'), lt(orders.shipBy, query.shipByBefore)) : undefined,
+  ];
+  if (after) {
+    if (typeof after.c !== 'string' || typeof after.i !== 'string' || Number.isNaN(Date.parse(after.c))) {
+      throw badCursor();
+    }
+    const c = new Date(after.c);
+    where.push(or(lt(orders.createdAt, c), and(eq(orders.createdAt, c), lt(orders.id, after.i))));
+  }
+  const rows = await tx
+    .select()
+    .from(orders)
+    .where(and(...where))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(limit + 1);
+  return page(rows, limit, (o) => ({ c: o.createdAt.toISOString(), i: o.id }));
+}
+
+/** Orders of one payment, locked for the rest of the transaction. */
+export async function ordersOfPayment(tx: Executor, paymentId: string): Promise<Order[]> {
+  return tx
+    .select()
+    .from(orders)
+    .where(eq(orders.paymentId, paymentId))
+    .orderBy(asc(orders.id))
+    .for('update');
+}
+
+/** 13812345678 -> 138****5678; shorter numbers keep only their last two digits. */
+export function maskPhone(phone: string): string {
+  if (phone.length >= 11) return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+  return `${'*'.repeat(Math.max(0, phone.length - 2))}${phone.slice(-2)}`;
+}
+
+/** 张三丰 -> 张**. */
+export function maskName(name: string): string {
+  const chars = [...name];
+  return `${chars[0] ?? ''}${'*'.repeat(Math.max(1, chars.length - 1))}`;
+}
+
+export function deadlinesOf(o: Order) {
+  return {
+    payBy: o.status === 'awaiting_payment' && o.payBy ? o.payBy.toISOString() : undefined,
+    shipBy: o.status === 'paid' && o.shipBy ? o.shipBy.toISOString() : undefined,
+    confirmBy: o.status === 'shipped' && o.confirmBy ? o.confirmBy.toISOString() : undefined,
+  };
+}
+
+export function orderView(o: Order, lines: OrderLine[], opts: { masked?: boolean } = {}) {
+  const address = opts.masked
+    ? {
+        name: maskName(o.address.name),
+        phone: maskPhone(o.address.phone),
+        region: o.address.region,
+        line: '****',
+      }
+    : o.address;
+  return {
+    id: o.id,
+    shopId: o.shopId,
+    shopKind: o.shopKind,
+    rulesVersion: o.rulesVersion,
+    paymentId: o.paymentId,
+    status: o.status,
+    total: o.total,
+    currency: o.currency,
+    address,
+    lines: lines.map((l) => ({
+      id: l.id,
+      skuId: l.skuId,
+      productId: l.productId,
+      title: l.title,
+      attributes: l.attributes,
+      image: l.image,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      lineTotal: l.lineTotal,
+    })),
+    deadlines: deadlinesOf(o),
+    shipByCampaignId: o.shipByCampaignId,
+    shipLate: o.shipLate,
+    receiptPaused: o.receiptPausedMs !== null,
+    createdAt: o.createdAt.toISOString(),
+    paidAt: o.paidAt?.toISOString() ?? null,
+    shippedAt: o.shippedAt?.toISOString() ?? null,
+    succeededAt: o.succeededAt?.toISOString() ?? null,
+    closedAt: o.closedAt?.toISOString() ?? null,
+    closeReason: o.closeReason,
+  };
+}
+
+/** On-time shipping over the last `days`: orders whose ship-by fell due in that window. */
+export async function shippingStats(tx: Executor, shopId: string, now: Date, days = 30) {
+  const since = new Date(now.getTime() - days * 86_400_000);
+  const [row] = await tx
+    .select({
+      due: sql<number>`count(*)::int`,
+      late: sql<number>`count(*) filter (where ${orders.shipLate})::int`,
+    })
+    .from(orders)
+    .where(
+      and(
+        eq(orders.shopId, shopId),
+        sql`${orders.shipBy} > ${since.toISOString()}::timestamptz`,
+        sql`${orders.shipBy} <= ${now.toISOString()}::timestamptz`,
+      ),
+    );
+  const due = Number(row?.due ?? 0);
+  const late = Number(row?.late ?? 0);
+  return { days, due, onTime: due - late, late, onTimeRate: due === 0 ? null : (due - late) / due };
+}

@@ -1,0 +1,335 @@
+import { and, eq } from 'drizzle-orm';
+import type { Executor } from '../../db';
+import { AppError, conflict, notFound } from '../../kernel/errors';
+import { newId } from '../../kernel/ids';
+import { emit } from '../../kernel/outbox';
+import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
+import { rulesFor } from '../governance';
+import { PLATFORM_CASH, PLATFORM_ESCROW, postTransaction } from '../ledger';
+import { campaignFor } from './campaigns';
+import {
+  linesOf,
+  type Order,
+  ordersOfPayment,
+  PAY_BY,
+  SANDBOX_CALLBACK,
+  SHIP_BY,
+  transition,
+} from './orders';
+import { paymentNotifications, payments } from './schema';
+import { signPayload, verifySignature } from './signatures';
+import './messages';
+
+export type Payment = typeof payments.$inferSelect;
+
+/**
+ * A payment provider. `startCharge` records nothing itself: it answers the provider's charge id and
+ * arranges, the provider's way, for the signed notification that will follow.
+ */
+export interface PaymentProvider {
+  name: string;
+  startCharge(tx: Executor, payment: Payment, now: Date): Promise<{ chargeId: string }>;
+}
+
+/** Shared secrets of providers and carriers, set from configuration when the routes register. */
+const secrets = new Map<string, string>();
+
+export function configureSecrets(input: { sandboxSecret: string }): void {
+  secrets.set('sandbox', input.sandboxSecret);
+}
+
+export function providerSecret(provider: string): string | undefined {
+  return secrets.get(provider);
+}
+
+/** The built-in sandbox: the charge succeeds at once and its callback is a durable deadline due now. */
+export const sandboxProvider: PaymentProvider = {
+  name: 'sandbox',
+  async startCharge(tx, payment, now) {
+    const chargeId = newId('ch');
+    await scheduleDeadline(tx, {
+      kind: SANDBOX_CALLBACK,
+      subjectId: payment.id,
+      dueAt: now,
+      payload: { chargeId },
+      now,
+    });
+    return { chargeId };
+  },
+};
+
+const providers = new Map<string, PaymentProvider>([[sandboxProvider.name, sandboxProvider]]);
+
+export function getProvider(name: string): PaymentProvider | undefined {
+  return providers.get(name);
+}
+
+/** The body the sandbox provider sends for a successful charge. */
+export function sandboxNotification(payment: { id: string; amount: number }, chargeId: string, at: Date) {
+  return {
+    provider: 'sandbox',
+    paymentId: payment.id,
+    chargeId,
+    amount: payment.amount,
+    status: 'succeeded' as const,
+    at: at.toISOString(),
+  };
+}
+
+export async function getBuyerPayment(tx: Executor, buyerId: string, paymentId: string): Promise<Payment> {
+  const [row] = await tx
+    .select()
+    .from(payments)
+    .where(and(eq(payments.id, paymentId), eq(payments.buyerId, buyerId)));
+  if (!row) throw notFound('payment_not_found');
+  return row;
+}
+
+/**
+ * The buyer pays: a pending charge is opened with the provider and the payment is `processing` until
+ * the provider's notification arrives. Paying again while processing answers the same.
+ */
+export async function startPayment(
+  tx: Executor,
+  buyerId: string,
+  paymentId: string,
+  providerName: string,
+  now: Date,
+): Promise<Payment> {
+  const payment = await getBuyerPayment(tx, buyerId, paymentId);
+  if (payment.status === 'processing') return payment;
+  if (payment.status !== 'pending') throw conflict('payment_not_payable', { status: payment.status });
+  const provider = getProvider(providerName);
+  if (!provider) throw new AppError(422, 'unknown_provider', { provider: providerName });
+  const { chargeId } = await provider.startCharge(tx, payment, now);
+  const [row] = await tx
+    .update(payments)
+    .set({ status: 'processing', provider: provider.name, chargeId })
+    .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')))
+    .returning();
+  if (!row) throw conflict('payment_not_payable', { status: 'changed' });
+  await emit(
+    tx,
+    'payment.processing',
+    { paymentId, chargeId, amount: row.amount },
+    { key: paymentId, at: now },
+  );
+  return row;
+}
+
+export interface Notification {
+  provider: string;
+  paymentId: string;
+  chargeId: string;
+  amount: number;
+  status: 'succeeded' | 'failed';
+  at?: string;
+}
+
+export type NotificationOutcome = 'paid' | 'refunded' | 'partially_refunded' | 'failed' | 'duplicate';
+
+const signatureInvalid = () => new AppError(401, 'signature_invalid');
+
+/** Parses a notification body; a body that is not one answers 400. */
+export function parseNotification(rawBody: string): Notification {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    throw new AppError(400, 'bad_json');
+  }
+  const b = body as Partial<Notification>;
+  const fields: { path: string; in: 'body'; code: string }[] = [];
+  for (const k of ['provider', 'paymentId', 'chargeId'] as const) {
+    if (typeof b?.[k] !== 'string' || !b[k])
+      fields.push({ path: `/${k}`, in: 'body', code: 'field.required' });
+  }
+  if (!Number.isSafeInteger(b?.amount)) fields.push({ path: '/amount', in: 'body', code: 'field.required' });
+  if (b?.status !== 'succeeded' && b?.status !== 'failed') {
+    fields.push({ path: '/status', in: 'body', code: 'field.required' });
+  }
+  if (fields.length) throw new AppError(400, 'validation_failed', {}, fields, 'validation_failed_detail');
+  return b as Notification;
+}
+
+/**
+ * The one door for provider notifications, used by the HTTP callback route and by the sandbox's own
+ * delivery: checks the signature (401 and no change when it fails), then applies the notification.
+ */
+export async function receiveNotification(
+  tx: Executor,
+  input: { provider: string; rawBody: string; signature: string | undefined },
+  now: Date,
+): Promise<{ paymentId: string; outcome: NotificationOutcome }> {
+  const secret = providerSecret(input.provider);
+  if (!secret) throw new AppError(404, 'unknown_provider', { provider: input.provider });
+  if (!verifySignature(secret, input.rawBody, input.signature, now).ok) throw signatureInvalid();
+  const n = parseNotification(input.rawBody);
+  if (n.provider !== input.provider) throw signatureInvalid();
+  return applyNotification(tx, n, input.rawBody, now);
+}
+
+/**
+ * The ship-by moment of a paid order: a ship-deadline campaign whose window holds the payment wins
+ * (the latest ship-by when several do); else the smallest promise when every line makes one, else
+ * the kind's rule. `campaignId` names the campaign that decided it.
+ */
+export async function shipByFor(
+  tx: Executor,
+  order: Order,
+  paidAt: Date,
+): Promise<{ shipBy: Date; campaignId: string | null }> {
+  const campaign = await campaignFor(tx, order.shopKind, paidAt);
+  if (campaign) return { shipBy: campaign.shipBy, campaignId: campaign.id };
+  const lines = (await linesOf(tx, [order.id])).get(order.id) ?? [];
+  const promises = lines.map((l) => l.shipWithinHours);
+  let hours: number;
+  if (lines.length > 0 && promises.every((h): h is number => h !== null)) hours = Math.min(...promises);
+  else hours = (await rulesFor(tx, order.shopKind, order.createdAt)).rules.shipping.deadlineHours;
+  return { shipBy: new Date(paidAt.getTime() + hours * 3_600_000), campaignId: null };
+}
+
+/**
+ * Applies a verified notification exactly once (the unique (provider, charge) row makes a replay a
+ * no-op). A success moves the money into escrow and every order of the payment to `paid`, in one
+ * transaction. Orders that already closed unpaid are not revived: their share goes straight back
+ * to the buyer through the ledger and the notification is recorded as `refunded`.
+ */
+export async function applyNotification(
+  tx: Executor,
+  n: Notification,
+  rawBody: string,
+  now: Date,
+): Promise<{ paymentId: string; outcome: NotificationOutcome }> {
+  const payment = await lockPayment(tx, n.paymentId);
+  if (!payment) throw notFound('payment_not_found');
+  if (payment.provider !== n.provider || payment.chargeId !== n.chargeId) {
+    throw conflict('payment_charge_mismatch');
+  }
+  if (n.amount !== payment.amount) {
+    throw conflict('payment_amount_mismatch', { amount: n.amount, expected: payment.amount });
+  }
+  const record = async (outcome: NotificationOutcome) =>
+    tx
+      .insert(paymentNotifications)
+      .values({
+        id: newId('pnt'),
+        provider: n.provider,
+        chargeId: n.chargeId,
+        paymentId: n.paymentId,
+        amount: n.amount,
+        status: n.status,
+        outcome,
+        body: JSON.parse(rawBody) as object,
+        receivedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: paymentNotifications.id });
+  if (payment.status !== 'processing') return { paymentId: payment.id, outcome: 'duplicate' };
+
+  if (n.status === 'failed') {
+    if ((await record('failed')).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
+    await tx
+      .update(payments)
+      .set({ status: 'pending', provider: null, chargeId: null })
+      .where(eq(payments.id, payment.id));
+    await emit(tx, 'payment.failed', { paymentId: payment.id }, { key: payment.id, at: now });
+    return { paymentId: payment.id, outcome: 'failed' };
+  }
+
+  const orderRows = await ordersOfPayment(tx, payment.id);
+  const payable = orderRows.filter((o) => o.status === 'awaiting_payment');
+  const lost = orderRows.filter((o) => o.status !== 'awaiting_payment');
+  const refund = lost.reduce((s, o) => s + o.total, 0);
+  const outcome: NotificationOutcome =
+    payable.length === 0 ? 'refunded' : refund > 0 ? 'partially_refunded' : 'paid';
+  if ((await record(outcome)).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
+
+  await postTransaction(tx, {
+    kind: 'payment',
+    memo: `payment ${payment.id} (${n.provider} ${n.chargeId})`,
+    ref: payment.id,
+    postings: [
+      { account: PLATFORM_CASH, amount: payment.amount },
+      { account: PLATFORM_ESCROW, amount: -payment.amount },
+    ],
+    now,
+  });
+  for (const order of payable) {
+    const { shipBy, campaignId } = await shipByFor(tx, order, now);
+    const paid = await transition(tx, {
+      orderId: order.id,
+      from: 'awaiting_payment',
+      to: 'paid',
+      actor: { type: 'provider', id: n.provider },
+      reason: 'payment_succeeded',
+      set: { paidAt: now, shipBy, shipByCampaignId: campaignId },
+      now,
+    });
+    if (!paid) continue; // cannot happen: the rows are locked
+    await cancelDeadline(tx, PAY_BY, order.id, now);
+    await scheduleDeadline(tx, { kind: SHIP_BY, subjectId: order.id, dueAt: shipBy, now });
+  }
+  if (refund > 0) {
+    await postTransaction(tx, {
+      kind: 'payment_refund',
+      memo: `late payment ${payment.id} for closed orders returned to the buyer`,
+      ref: payment.id,
+      postings: [
+        { account: PLATFORM_ESCROW, amount: refund },
+        { account: PLATFORM_CASH, amount: -refund },
+      ],
+      now,
+    });
+  }
+  await tx
+    .update(payments)
+    .set({
+      status: outcome === 'refunded' ? 'refunded' : 'succeeded',
+      paidAt: now,
+      refundedAt: refund > 0 ? now : null,
+    })
+    .where(eq(payments.id, payment.id));
+  await emit(
+    tx,
+    'payment.succeeded',
+    { paymentId: payment.id, amount: payment.amount, refunded: refund, outcome },
+    { key: payment.id, at: now },
+  );
+  return { paymentId: payment.id, outcome };
+}
+
+/** The sandbox provider delivering its callback: signed like any other, through the same door. */
+export async function deliverSandboxCallback(
+  tx: Executor,
+  paymentId: string,
+  chargeId: string,
+  now: Date,
+): Promise<void> {
+  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId));
+  if (!payment || payment.chargeId !== chargeId) return; // the charge was superseded
+  const secret = providerSecret('sandbox');
+  if (!secret) throw new Error('the sandbox secret is not configured');
+  const rawBody = JSON.stringify(sandboxNotification(payment, chargeId, now));
+  await receiveNotification(
+    tx,
+    { provider: 'sandbox', rawBody, signature: signPayload(secret, rawBody, now) },
+    now,
+  );
+}
+
+export async function lockPayment(tx: Executor, paymentId: string): Promise<Payment | undefined> {
+  const [row] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+  return row;
+}
+
+/** When every order of a pending payment has closed, the payment closes too (it can no longer be paid). */
+export async function closePaymentIfAbandoned(tx: Executor, paymentId: string): Promise<void> {
+  const rows = await ordersOfPayment(tx, paymentId);
+  if (rows.every((o) => o.status === 'closed')) {
+    await tx
+      .update(payments)
+      .set({ status: 'closed' })
+      .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')));
+  }
+}
