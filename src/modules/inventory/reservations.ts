@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError, invalidField, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
@@ -33,7 +33,9 @@ export async function reserveStock(tx: Executor, input: ReserveInput): Promise<R
     .select({ warehouseId: stock.warehouseId })
     .from(stock)
     .where(and(eq(stock.shopId, shopId), eq(stock.skuId, skuId), sql`${available} >= ${quantity}`))
-    .orderBy(desc(available), asc(stock.warehouseId));
+    // Always in warehouse order: an UPDATE that waited for a row keeps it locked even when its
+    // re-check then fails, so two reservations trying warehouses in different orders could deadlock.
+    .orderBy(asc(stock.warehouseId));
 
   for (const { warehouseId } of candidates) {
     const [held] = await tx

@@ -78,35 +78,44 @@ export async function checkout(
   await tx.insert(payments).values({ id: paymentId, buyerId, amount, status: 'pending', createdAt: now });
 
   const result: CheckoutResult = { orders: [], payment: { id: paymentId, amount } };
+  const placed: { order: Order; lines: { sku: SkuForSale; quantity: number }[] }[] = [];
   for (const p of planned) {
     const [order] = (await tx.insert(orders).values(p.order).returning()) as Order[];
-    for (const { sku, quantity } of p.lines) {
-      const reservation = await reserveStock(tx, {
-        shopId: p.order.shopId,
-        skuId: sku.skuId,
-        quantity,
-        ref: order!.id,
-        now,
-      });
-      await tx.insert(orderLines).values({
-        id: newId('oln'),
-        orderId: order!.id,
-        skuId: sku.skuId,
-        productId: sku.productId,
-        categoryId: sku.categoryId,
-        title: sku.title,
-        attributes: sku.attributes as Record<string, string>,
-        image: sku.image,
-        unitPrice: sku.price,
-        quantity,
-        lineTotal: sku.price * quantity,
-        shipWithinHours: sku.shipWithinHours,
-        reservationId: reservation.id,
-      });
-    }
-    await recordCreated(tx, order!, { type: 'buyer', id: buyerId }, now);
-    await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order!.id, dueAt: order!.payBy!, now });
-    result.orders.push({ id: order!.id, shopId: order!.shopId, total: order!.total });
+    placed.push({ order: order!, lines: p.lines });
+  }
+  // Stock rows are locked in one global order (by SKU), so two checkouts of the same SKUs in
+  // different cart orders wait for each other instead of deadlocking.
+  const toReserve = placed
+    .flatMap(({ order, lines: shopLines }) => shopLines.map((line) => ({ order, ...line })))
+    .sort((a, b) => (a.sku.skuId < b.sku.skuId ? -1 : a.sku.skuId > b.sku.skuId ? 1 : 0));
+  for (const { order, sku, quantity } of toReserve) {
+    const reservation = await reserveStock(tx, {
+      shopId: order.shopId,
+      skuId: sku.skuId,
+      quantity,
+      ref: order.id,
+      now,
+    });
+    await tx.insert(orderLines).values({
+      id: newId('oln'),
+      orderId: order.id,
+      skuId: sku.skuId,
+      productId: sku.productId,
+      categoryId: sku.categoryId,
+      title: sku.title,
+      attributes: sku.attributes as Record<string, string>,
+      image: sku.image,
+      unitPrice: sku.price,
+      quantity,
+      lineTotal: sku.price * quantity,
+      shipWithinHours: sku.shipWithinHours,
+      reservationId: reservation.id,
+    });
+  }
+  for (const { order } of placed) {
+    await recordCreated(tx, order, { type: 'buyer', id: buyerId }, now);
+    await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now });
+    result.orders.push({ id: order.id, shopId: order.shopId, total: order.total });
   }
   await tx.delete(cartItems).where(
     and(
