@@ -95,6 +95,12 @@ describe('the whole path through HTTP', () => {
     const desk = await mall.owner.get(`/seller/shops/${mall.shopId}/orders?status=paid`);
     expect(desk.status).toBe(200);
     expect(desk.body.items[0].address.phone).toBe('138****5678');
+    // buyer and merchant see the same totals for the same order
+    const deskOrder = desk.body.items.find((i: { id: string }) => i.id === mallOrderId);
+    expect(deskOrder.total).toBe(paid.body.total);
+    expect(deskOrder.lines.map((l: { lineTotal: number }) => l.lineTotal)).toEqual(
+      paid.body.lines.map((l: { lineTotal: number }) => l.lineTotal),
+    );
     const label = await mall.owner.get(`/seller/shops/${mall.shopId}/orders/${mallOrderId}/shipping-label`);
     expect(label.body.address).toEqual(ADDRESS);
     expect(
