@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
-import { buyAndCheckout, makeCategoryId, makeSeller, makeSku, type Seller } from './testing';
+import { buyAndCheckout, makeCategoryId, makeSeller, makeSku, paidOrder, type Seller } from './testing';
 
 const HOUR = 3_600_000;
 
@@ -18,21 +18,6 @@ beforeAll(async () => {
   operator = await signUp(ctx, { operator: true });
 });
 afterAll(async () => ctx.close());
-
-/** Checks out one unit and has the sandbox pay for it; answers the order as the buyer sees it. */
-async function paidOrder(buyer: Client, skuId: string) {
-  const co = await buyAndCheckout(buyer, [{ skuId, quantity: 1 }]);
-  await buyer.post(`/payments/${co.payment.id}/pay`);
-  await ctx.advance({ minutes: 1 });
-  const order = (await buyer.get(`/orders/${co.orders[0]!.id}`)).body;
-  expect(order.status).toBe('paid');
-  return {
-    orderId: order.id as string,
-    paidAt: new Date(order.paidAt),
-    shipBy: new Date(order.deadlines.shipBy),
-    campaignId: order.shipByCampaignId as string | null,
-  };
-}
 
 /** Moves the clock to `at` (whole minutes, never past it). */
 async function advanceTo(at: Date) {
@@ -134,7 +119,7 @@ describe('ship-deadline campaigns: the ship-by at payment', () => {
 
   it('an order paid before the window keeps the normal deadline', async () => {
     const buyer = await signUp(ctx);
-    const o = await paidOrder(buyer, (await makeSku(market, categoryId)).skuId);
+    const o = await paidOrder(ctx, buyer, (await makeSku(market, categoryId)).skuId);
     expect(o.shipBy.getTime() - o.paidAt.getTime()).toBe(72 * HOUR);
     expect(o.campaignId).toBeNull();
   });
@@ -143,11 +128,15 @@ describe('ship-deadline campaigns: the ship-by at payment', () => {
     await advanceTo(new Date('2026-11-11T00:30:00+08:00'));
     const buyer = await signUp(ctx);
     // the product promises 24 h; the campaign wins
-    const fast = await paidOrder(buyer, (await makeSku(market, categoryId, { shipWithinHours: 24 })).skuId);
+    const fast = await paidOrder(
+      ctx,
+      buyer,
+      (await makeSku(market, categoryId, { shipWithinHours: 24 })).skuId,
+    );
     expect(fast.shipBy.toISOString()).toBe(double11.shipBy);
     expect(fast.campaignId).toBe(double11.id);
     // both campaigns cover a mall order: the later ship-by wins
-    const mallOrder = await paidOrder(buyer, (await makeSku(mall, categoryId)).skuId);
+    const mallOrder = await paidOrder(ctx, buyer, (await makeSku(mall, categoryId)).skuId);
     expect(mallOrder.shipBy.toISOString()).toBe(double11Mall.shipBy);
     expect(mallOrder.campaignId).toBe(double11Mall.id);
     const seen = await market.owner.get(`/seller/shops/${market.shopId}/orders/${fast.orderId}`);
@@ -175,10 +164,10 @@ describe('ship-deadline campaigns: the ship-by at payment', () => {
   it("a campaign for mall shops leaves a market shop's order alone", async () => {
     await advanceTo(new Date(new Date(december.paidFrom).getTime() + HOUR));
     const buyer = await signUp(ctx);
-    const marketOrder = await paidOrder(buyer, (await makeSku(market, categoryId)).skuId);
+    const marketOrder = await paidOrder(ctx, buyer, (await makeSku(market, categoryId)).skuId);
     expect(marketOrder.shipBy.getTime() - marketOrder.paidAt.getTime()).toBe(72 * HOUR);
     expect(marketOrder.campaignId).toBeNull();
-    const mallOrder = await paidOrder(buyer, (await makeSku(mall, categoryId)).skuId);
+    const mallOrder = await paidOrder(ctx, buyer, (await makeSku(mall, categoryId)).skuId);
     expect(mallOrder.shipBy.toISOString()).toBe(december.shipBy);
     expect(mallOrder.campaignId).toBe(december.id);
   });

@@ -8,7 +8,15 @@ import { expectLedgerBalanced } from '../ledger/testing';
 import { getOrder, SANDBOX_CALLBACK } from './orders';
 import { pauseReceiptClock, resumeReceiptClock } from './receipt';
 import { payments } from './schema';
-import { buyAndCheckout, makeCategoryId, makeSeller, makeSku, type Seller, signedPost } from './testing';
+import {
+  buyAndCheckout,
+  makeCategoryId,
+  makeSeller,
+  makeSku,
+  paidOrder,
+  type Seller,
+  signedPost,
+} from './testing';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -25,20 +33,6 @@ beforeAll(async () => {
   market = await makeSeller(ctx, 'market');
 });
 afterAll(async () => ctx.close());
-
-/** Checks out one unit and has the sandbox pay for it; answers the order id and when it was paid. */
-async function paidOrder(buyer: Client, skuId: string) {
-  const co = await buyAndCheckout(buyer, [{ skuId, quantity: 1 }]);
-  await buyer.post(`/payments/${co.payment.id}/pay`);
-  await ctx.advance({ minutes: 1 });
-  const order = (await buyer.get(`/orders/${co.orders[0]!.id}`)).body;
-  expect(order.status).toBe('paid');
-  return {
-    orderId: order.id as string,
-    paidAt: new Date(order.paidAt),
-    shipBy: new Date(order.deadlines.shipBy),
-  };
-}
 
 async function ship(seller: Seller, orderId: string, trackingNo: string) {
   const s = await seller.owner.post(`/seller/shops/${seller.shopId}/orders/${orderId}/shipments`, {
@@ -105,11 +99,15 @@ describe('pay-by', () => {
 describe('ship-by', () => {
   it('mall 48 h, market 72 h, a product promising 24 h', async () => {
     const buyer = await signUp(ctx);
-    const mallOrder = await paidOrder(buyer, (await makeSku(mall, categoryId)).skuId);
+    const mallOrder = await paidOrder(ctx, buyer, (await makeSku(mall, categoryId)).skuId);
     expect(mallOrder.shipBy.getTime() - mallOrder.paidAt.getTime()).toBe(48 * HOUR);
-    const marketOrder = await paidOrder(buyer, (await makeSku(market, categoryId)).skuId);
+    const marketOrder = await paidOrder(ctx, buyer, (await makeSku(market, categoryId)).skuId);
     expect(marketOrder.shipBy.getTime() - marketOrder.paidAt.getTime()).toBe(72 * HOUR);
-    const fast = await paidOrder(buyer, (await makeSku(market, categoryId, { shipWithinHours: 24 })).skuId);
+    const fast = await paidOrder(
+      ctx,
+      buyer,
+      (await makeSku(market, categoryId, { shipWithinHours: 24 })).skuId,
+    );
     expect(fast.shipBy.getTime() - fast.paidAt.getTime()).toBe(24 * HOUR);
 
     // nobody ships the fast one in time: it is marked late and stays paid
@@ -135,7 +133,7 @@ describe('receipt', () => {
   it('auto-confirms 10 days after pick-up and settles', async () => {
     const buyer = await signUp(ctx);
     const own = await makeSeller(ctx, 'market');
-    const { orderId } = await paidOrder(buyer, (await makeSku(own, categoryId, { price: 5_000 })).skuId);
+    const { orderId } = await paidOrder(ctx, buyer, (await makeSku(own, categoryId, { price: 5_000 })).skuId);
     await ship(own, orderId, 'AUTO-1');
     const before = await balanceOf(ctx.db, shopAccount(own.shopId, 'balance'));
     await ctx.advance({ days: 9, hours: 23 });
@@ -149,7 +147,7 @@ describe('receipt', () => {
 
   it('the buyer extends once by 3 days, only when 3 days or fewer remain', async () => {
     const buyer = await signUp(ctx);
-    const { orderId } = await paidOrder(buyer, (await makeSku(market, categoryId)).skuId);
+    const { orderId } = await paidOrder(ctx, buyer, (await makeSku(market, categoryId)).skuId);
     expect((await buyer.post(`/orders/${orderId}/extend-receipt`)).status).toBe(409); // not shipped
     await ship(market, orderId, 'EXT-1');
     const confirmBy = new Date((await buyer.get(`/orders/${orderId}`)).body.deadlines.confirmBy);
@@ -171,7 +169,7 @@ describe('receipt', () => {
 
   it('pausing keeps the time left; resuming restarts it', async () => {
     const buyer = await signUp(ctx);
-    const { orderId } = await paidOrder(buyer, (await makeSku(market, categoryId)).skuId);
+    const { orderId } = await paidOrder(ctx, buyer, (await makeSku(market, categoryId)).skuId);
     await ship(market, orderId, 'PAUSE-1');
     await ctx.advance({ days: 4 });
     const paused = await ctx.db.transaction((tx) => pauseReceiptClock(tx, orderId, ctx.clock.now()));

@@ -91,3 +91,18 @@ export async function buyAndCheckout(buyer: Client, items: { skuId: string; quan
 }
 
 export { client };
+
+/** Checks out one unit and has the sandbox pay for it; answers the order as the buyer sees it. */
+export async function paidOrder(ctx: TestContext, buyer: Client, skuId: string) {
+  const co = await buyAndCheckout(buyer, [{ skuId, quantity: 1 }]);
+  await buyer.post(`/payments/${co.payment.id}/pay`);
+  await ctx.advance({ minutes: 1 });
+  const order = (await buyer.get(`/orders/${co.orders[0]!.id}`)).body;
+  if (order.status !== 'paid') throw new Error(`order ${order.id} is ${order.status}, not paid`);
+  return {
+    orderId: order.id as string,
+    paidAt: new Date(order.paidAt),
+    shipBy: new Date(order.deadlines.shipBy),
+    campaignId: order.shipByCampaignId as string | null,
+  };
+}
