@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
-import { buyAndCheckout, makeCategoryId, makeSeller, makeSku, paidOrder, type Seller } from './testing';
+import { makeCategoryId, makeSeller, makeSku, paidOrder, type Seller } from './testing';
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { cancelDeadline } from '../../kernel/scheduler';
 import { availableBySku } from '../inventory';
 import { balanceOf, PLATFORM_CASH, PLATFORM_ESCROW, shopAccount } from '../ledger';
@@ -15,6 +15,7 @@ import {
   makeSku,
   paidOrder,
   type Seller,
+  shipAndPickUp,
   signedPost,
 } from './testing';
 
@@ -34,20 +35,8 @@ beforeAll(async () => {
 });
 afterAll(async () => ctx.close());
 
-async function ship(seller: Seller, orderId: string, trackingNo: string) {
-  const s = await seller.owner.post(`/seller/shops/${seller.shopId}/orders/${orderId}/shipments`, {
-    carrier: 'sandbox',
-    trackingNo,
-  });
-  expect(s.status).toBe(201);
-  const e = await signedPost(ctx, '/logistics/events', {
-    carrier: 'sandbox',
-    trackingNo,
-    event: 'picked_up',
-    at: ctx.clock.now().toISOString(),
-  });
-  expect(e.body.status).toBe('shipped');
-}
+const ship = (seller: Seller, orderId: string, trackingNo: string) =>
+  shipAndPickUp(ctx, seller, orderId, trackingNo);
 
 describe('pay-by', () => {
   it('an unpaid order closes after 24 h and its stock returns', async () => {

@@ -9,7 +9,7 @@ import {
   makeSeller,
   makeSku,
   type Seller,
-  signedPost,
+  shipAndPickUp,
 } from './testing';
 
 const DAY = 86_400_000;
@@ -48,18 +48,7 @@ async function order(opts: { ship?: boolean } = {}) {
   const orderId = co.orders[0]!.id;
   if (opts.ship !== false) {
     const trackingNo = `SX-${++tracking}-${Math.random().toString(36).slice(2, 6)}`;
-    const s = await shop.owner.post(`/seller/shops/${shop.shopId}/orders/${orderId}/shipments`, {
-      carrier: 'sandbox',
-      trackingNo,
-    });
-    expect(s.status).toBe(201);
-    const e = await signedPost(ctx, '/logistics/events', {
-      carrier: 'sandbox',
-      trackingNo,
-      event: 'picked_up',
-      at: ctx.clock.now().toISOString(),
-    });
-    expect(e.body.status).toBe('shipped');
+    await shipAndPickUp(ctx, shop, orderId, trackingNo);
   }
   return orderId;
 }

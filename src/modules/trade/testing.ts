@@ -106,3 +106,19 @@ export async function paidOrder(ctx: TestContext, buyer: Client, skuId: string) 
     campaignId: order.shipByCampaignId as string | null,
   };
 }
+
+/** Registers a sandbox shipment for a paid order and delivers the carrier's signed pick-up. */
+export async function shipAndPickUp(ctx: TestContext, seller: Seller, orderId: string, trackingNo: string) {
+  const s = await seller.owner.post(`/seller/shops/${seller.shopId}/orders/${orderId}/shipments`, {
+    carrier: 'sandbox',
+    trackingNo,
+  });
+  if (s.status !== 201) throw new Error(`shipment refused: ${JSON.stringify(s.body)}`);
+  const e = await signedPost(ctx, '/logistics/events', {
+    carrier: 'sandbox',
+    trackingNo,
+    event: 'picked_up',
+    at: ctx.clock.now().toISOString(),
+  });
+  if (e.body.status !== 'shipped') throw new Error(`pick-up not applied: ${JSON.stringify(e.body)}`);
+}
