@@ -4,8 +4,18 @@ export type MessageText = { 'zh-CN': string; en: string };
 
 const catalog = new Map<string, MessageText>();
 
+/**
+ * Adds texts to the one shared catalogue. A code means one thing everywhere: defining it again with
+ * other words is a programming fault (one module would silently change another's messages).
+ */
 export function defineMessages(messages: Record<string, MessageText>): void {
-  for (const [key, text] of Object.entries(messages)) catalog.set(key, text);
+  for (const [key, text] of Object.entries(messages)) {
+    const known = catalog.get(key);
+    if (known && (known['zh-CN'] !== text['zh-CN'] || known.en !== text.en)) {
+      throw new Error(`message ${key} is defined twice with different texts`);
+    }
+    catalog.set(key, text);
+  }
 }
 
 export function hasMessage(key: string): boolean {

@@ -1,10 +1,15 @@
 import type { App } from '../kernel/context';
+import { aftersalesRoutes } from './aftersales';
 import { catalogRoutes } from './catalog';
 import { governanceRoutes } from './governance';
 import { identityRoutes } from './identity';
 import { inventoryRoutes } from './inventory';
 import { ledgerRoutes } from './ledger';
 import { merchantsRoutes } from './merchants';
+import { penaltiesRoutes } from './penalties';
+import { pointsRoutes } from './points';
+import { programmesRoutes } from './programmes';
+import { reviewsRoutes } from './reviews';
 import { tradeRoutes } from './trade';
 
 /**
@@ -19,4 +24,9 @@ export const moduleRoutes: { name: string; routes: (app: App) => Promise<void> }
   { name: 'catalog', routes: catalogRoutes },
   { name: 'inventory', routes: inventoryRoutes },
   { name: 'trade', routes: tradeRoutes },
+  { name: 'aftersales', routes: aftersalesRoutes },
+  { name: 'points', routes: pointsRoutes },
+  { name: 'penalties', routes: penaltiesRoutes },
+  { name: 'reviews', routes: reviewsRoutes },
+  { name: 'programmes', routes: programmesRoutes },
 ];

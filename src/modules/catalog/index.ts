@@ -30,3 +30,9 @@ export {
   updateSku,
 } from './products';
 export { catalogRoutes } from './routes';
+export { SEARCH_EFFECTS, type SearchEffect } from './schema';
+export {
+  clearSearchAdjustment,
+  type SearchAdjustmentKey,
+  setSearchAdjustment,
+} from './search-adjustments';

@@ -3,10 +3,12 @@ import type { Executor } from '../../db';
 import { AppError } from '../../kernel/errors';
 import { decodeCursor, page } from '../../kernel/pagination';
 import { availableBySku } from '../inventory';
+import { getShop, shopTrading } from '../merchants';
 import { getCategory } from './categories';
 import { getProduct, getShopProduct, type Product, productBrand, productSkus } from './products';
 import { categories, type ProductStatus, products } from './schema';
 import { searchQuerySql } from './search';
+import { effectsInForce, notHiddenSql, searchPrioritySql } from './search-adjustments';
 
 export const SEARCH_SORTS = ['relevance', 'sales', 'price_asc', 'price_desc', 'newest'] as const;
 export type SearchSort = (typeof SEARCH_SORTS)[number];
@@ -28,6 +30,8 @@ export interface SearchFilters {
 interface SearchCursor {
   k: SearchSort;
   id: string;
+  /** Search priority (boosted 1, demoted -1); absent in cursors from before adjustments, read as 0. */
+  b?: number;
   s?: number;
   c?: number;
   p?: number;
@@ -44,6 +48,7 @@ function readCursor(raw: string | undefined, sort: SearchSort): SearchCursor | u
   const ok =
     c.k === sort &&
     typeof c.id === 'string' &&
+    (c.b === undefined || int(c.b)) &&
     (sort !== 'relevance' || (int(c.s) && int(c.c))) &&
     (sort !== 'sales' || int(c.c)) &&
     ((sort !== 'price_asc' && sort !== 'price_desc') || int(c.p)) &&
@@ -73,8 +78,10 @@ const inCategoryTree = (categoryId: string) =>
  * category or SKU attributes). Relevance ranks title words above brand, category and attribute
  * words, then the better seller first; without words, relevance means best sellers first. Keyset-paged, so
  * a page boundary never repeats or skips a product while the catalogue stands still.
+ * Search adjustments in force at `now` apply before any order: hidden shops' products are left
+ * out (a penalty, a suspended shop), boosted ones come first and demoted ones last, whatever the sort.
  */
-export async function searchProducts(tx: Executor, f: SearchFilters) {
+export async function searchProducts(tx: Executor, f: SearchFilters, now: Date) {
   const tsq = searchQuerySql(f.q);
   const asked: SearchSort = f.sort ?? (tsq ? 'relevance' : 'newest');
   // Without words there is nothing to be relevant to: the best sellers come first (综合排序).
@@ -84,6 +91,11 @@ export async function searchProducts(tx: Executor, f: SearchFilters) {
   const score = tsq
     ? sql<number>`(ts_rank(${products.searchVector}, ${tsq}) * 1000000)::integer`
     : sql<number>`0`;
+  // Most of the time nothing is adjusted: then the checks are left out and the sort indexes serve.
+  const effects = await effectsInForce(tx, now);
+  const ranked = effects.has('boosted') || effects.has('demoted');
+  const priority = ranked ? searchPrioritySql(now) : sql<number>`0`;
+  const b = after?.b ?? 0;
 
   let keyset: SQL | undefined;
   let order: SQL[];
@@ -91,35 +103,44 @@ export async function searchProducts(tx: Executor, f: SearchFilters) {
     case 'relevance':
       order = [sql`${score} desc`, desc(products.salesCount), desc(products.id)];
       if (after) {
-        keyset = sql`(${score}, ${products.salesCount}, ${products.id}) < (${after.s}::integer, ${after.c}::integer, ${after.id})`;
+        keyset = sql`(${priority}, ${score}, ${products.salesCount}, ${products.id}) < (${b}::integer, ${after.s}::integer, ${after.c}::integer, ${after.id})`;
       }
       break;
     case 'sales':
       order = [desc(products.salesCount), desc(products.id)];
-      if (after) keyset = sql`(${products.salesCount}, ${products.id}) < (${after.c}::integer, ${after.id})`;
+      if (after) {
+        keyset = sql`(${priority}, ${products.salesCount}, ${products.id}) < (${b}::integer, ${after.c}::integer, ${after.id})`;
+      }
       break;
     case 'price_asc':
       order = [asc(products.minPrice), asc(products.id)];
-      if (after) keyset = sql`(${products.minPrice}, ${products.id}) > (${after.p}::bigint, ${after.id})`;
+      // Ascending after the descending priority: compare the negated priority.
+      if (after) {
+        keyset = sql`(-${priority}, ${products.minPrice}, ${products.id}) > (${-b}::integer, ${after.p}::bigint, ${after.id})`;
+      }
       break;
     case 'price_desc':
       order = [desc(products.minPrice), desc(products.id)];
-      if (after) keyset = sql`(${products.minPrice}, ${products.id}) < (${after.p}::bigint, ${after.id})`;
+      if (after) {
+        keyset = sql`(${priority}, ${products.minPrice}, ${products.id}) < (${b}::integer, ${after.p}::bigint, ${after.id})`;
+      }
       break;
     case 'newest':
       order = [desc(products.publishedAt), desc(products.id)];
       if (after) {
-        keyset = sql`(${products.publishedAt}, ${products.id}) < (${after.t}::timestamptz, ${after.id})`;
+        keyset = sql`(${priority}, ${products.publishedAt}, ${products.id}) < (${b}::integer, ${after.t}::timestamptz, ${after.id})`;
       }
       break;
   }
+  if (ranked) order.unshift(sql`${priority} desc`);
 
   const rows = await tx
-    .select({ ...listColumns, score })
+    .select({ ...listColumns, score, priority })
     .from(products)
     .where(
       and(
         eq(products.status, 'published'),
+        effects.has('hidden') ? notHiddenSql(now) : undefined,
         tsq ? sql`${products.searchVector} @@ ${tsq}` : undefined,
         f.categoryId ? inCategoryTree(f.categoryId) : undefined,
         f.shopId ? eq(products.shopId, f.shopId) : undefined,
@@ -133,7 +154,7 @@ export async function searchProducts(tx: Executor, f: SearchFilters) {
     .limit(f.limit + 1);
 
   const result = page(rows, f.limit, (r): Record<string, unknown> => {
-    const key: SearchCursor = { k: sort, id: r.id };
+    const key: SearchCursor = { k: sort, id: r.id, b: Number(r.priority) };
     if (sort === 'relevance') Object.assign(key, { s: r.score, c: r.salesCount });
     if (sort === 'sales') key.c = r.salesCount;
     if (sort === 'price_asc' || sort === 'price_desc') key.p = r.minPrice ?? 0;
@@ -257,13 +278,18 @@ async function describeProduct(tx: Executor, product: Product, opts: { allSkus: 
 
 export type ProductView = Awaited<ReturnType<typeof describeProduct>>;
 
-/** The storefront's product page; drafts and delisted products do not exist for buyers. */
+/**
+ * The storefront's product page; drafts and delisted products do not exist for buyers, nor do the
+ * listings of a shop that is not trading (suspended or sealed by a penalty, or closed).
+ */
 export async function getPublishedProductView(
   tx: Executor,
   productId: string,
 ): Promise<ProductView | undefined> {
   const product = await getProduct(tx, productId);
   if (product?.status !== 'published') return undefined;
+  const shop = await getShop(tx, product.shopId);
+  if (!shop || !shopTrading(shop)) return undefined;
   return describeProduct(tx, product, { allSkus: false });
 }
 

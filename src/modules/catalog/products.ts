@@ -5,6 +5,7 @@ import { newId } from '../../kernel/ids';
 import { CNY } from '../../kernel/money';
 import { emit } from '../../kernel/outbox';
 import { findShopWarehouses, setInitialStock } from '../inventory';
+import { getShop, requireListingAllowed, shopTrading } from '../merchants';
 import { categoryLineage, getCategory, isLeafCategory } from './categories';
 import {
   checkImages,
@@ -163,6 +164,8 @@ export async function createProduct(
   now: Date,
   opts: { actorId?: string | null } = {},
 ): Promise<{ id: string; skus: { id: string; code: string }[] }> {
+  // A shop under a penalty may not list (422 naming the penalty and its end).
+  await requireListingAllowed(tx, shopId, now);
   const errors: FieldError[] = [];
   checkTitle(input.title, errors);
   errors.push(
@@ -343,6 +346,7 @@ export async function publishProduct(
 ): Promise<Product> {
   const current = await lockShopProduct(tx, shopId, productId);
   if (current.status === 'published') return current;
+  await requireListingAllowed(tx, shopId, now);
   if ((await activeSkuCount(tx, productId)) === 0) throw ruleViolation('product_needs_active_sku');
   const [row] = await tx
     .update(products)
@@ -500,6 +504,10 @@ export interface SkuForSale {
   noReasonReturn: boolean;
   special: boolean;
   status: SkuStatus;
+  /**
+   * The product's status as buyers see it: a published product of a shop that is not trading
+   * (suspended or sealed by a penalty, or closed) reads `delisted`, so it cannot be bought.
+   */
   productStatus: ProductStatus;
 }
 
@@ -528,7 +536,9 @@ export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuFor
     .where(eq(skus.id, skuId));
   if (!row) return undefined;
   const { images, ...rest } = row;
-  return { ...rest, image: images[0] ?? null };
+  const shop = await getShop(tx, row.shopId);
+  const trading = !!shop && shopTrading(shop);
+  return { ...rest, productStatus: trading ? rest.productStatus : 'delisted', image: images[0] ?? null };
 }
 
 /** Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0. */

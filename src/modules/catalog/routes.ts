@@ -212,7 +212,7 @@ export async function catalogRoutes(app: App): Promise<void> {
         response: { 200: pageSchema(Type.Object(ListItemFields)) },
       },
     },
-    async (req) => searchProducts(db, { ...req.query, limit: req.query.limit ?? 20 }),
+    async (req) => searchProducts(db, { ...req.query, limit: req.query.limit ?? 20 }, clock.now()),
   );
 
   app.get(

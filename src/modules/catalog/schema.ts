@@ -9,6 +9,7 @@ import {
   jsonb,
   pgTable,
   text,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { tstz } from '../../kernel/schema';
@@ -114,4 +115,30 @@ export const skus = pgTable(
     updatedAt: tstz('updated_at').notNull(),
   },
   (t) => [uniqueIndex('skus_shop_code').on(t.shopId, t.code), index('skus_product').on(t.productId)],
+);
+
+export const SEARCH_EFFECTS = ['hidden', 'demoted', 'boosted'] as const;
+export type SearchEffect = (typeof SEARCH_EFFECTS)[number];
+
+/**
+ * What other parts of the platform do to a shop's place in search: a penalty hides it, a programme
+ * boosts it in a category. One row per (shop, source, category); a null category means every
+ * category. A row whose `until` has passed has no effect. The table stays small (only shops with
+ * an adjustment), so search checks it per product through the shop index.
+ */
+export const searchAdjustments = pgTable(
+  'search_adjustments',
+  {
+    shopId: text('shop_id').notNull(),
+    source: text('source').notNull(),
+    categoryId: text('category_id'),
+    effect: text('effect', { enum: SEARCH_EFFECTS }).notNull(),
+    until: tstz('until'),
+    createdAt: tstz('created_at').notNull(),
+    updatedAt: tstz('updated_at').notNull(),
+  },
+  (t) => [
+    unique('search_adjustments_key').on(t.shopId, t.source, t.categoryId).nullsNotDistinct(),
+    index('search_adjustments_effect').on(t.effect, t.until),
+  ],
 );

@@ -15,6 +15,7 @@ export {
   type MallType,
   type Rules,
   RulesSchema,
+  returnInsuranceRules,
   ruleProblems,
   SHOP_KINDS,
   type ShopKind,

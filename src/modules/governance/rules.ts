@@ -114,6 +114,15 @@ export const RulesSchema = Type.Object(
       strict,
     ),
     complaint: Type.Object({ windowDays: positive(365) }, strict),
+    returnInsurance: Type.Optional(
+      Type.Object(
+        {
+          premium: fen('per order, bought by the buyer at checkout or given by the shop'),
+          maxPayout: fen("at most this much of the buyer's return postage is paid back"),
+        },
+        { ...strict, description: 'return-shipping insurance (运费险); absent in rule sets older than it' },
+      ),
+    ),
     lateShipment: Type.Object(
       {
         compensation: Type.Object(
@@ -246,6 +255,13 @@ export type Rules = Static<typeof RulesSchema>;
 
 const yuan = (n: number) => n * 100;
 
+/** What rule sets published before return-shipping insurance existed are read with. */
+const RETURN_INSURANCE_DEFAULTS = { premium: 150, maxPayout: yuan(25) };
+
+export function returnInsuranceRules(rules: Rules): { premium: number; maxPayout: number } {
+  return rules.returnInsurance ?? RETURN_INSURANCE_DEFAULTS;
+}
+
 /** What both kinds share; the seed values of the product description where it gives them. */
 const common = {
   order: {
@@ -295,6 +311,7 @@ const common = {
     loyaltyMinPurchaseDays: 2,
   },
   groupBuy: { windowHours: 24 },
+  returnInsurance: RETURN_INSURANCE_DEFAULTS,
 } satisfies Partial<Rules>;
 
 const compensation = (payout: 'cash' | 'points') => ({

@@ -7,6 +7,7 @@ export {
   type Reservation,
   type ReserveInput,
   releaseReservation,
+  releaseReservedUnits,
   reserveStock,
 } from './reservations';
 export { inventoryRoutes } from './routes';

@@ -15,6 +15,10 @@ defineMessages({
     'zh-CN': '该预占的货品已出库，不能再释放',
     en: 'The goods of this reservation have already shipped; it cannot be released',
   },
+  reservation_changed: {
+    'zh-CN': '库存占用刚刚发生了变化，请重试',
+    en: 'The stock reservation changed meanwhile; try again',
+  },
   reservation_already_released: {
     'zh-CN': '该预占已释放，不能再出库',
     en: 'This reservation was released; its goods cannot ship against it',

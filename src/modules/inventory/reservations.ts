@@ -184,3 +184,48 @@ export async function commitReservation(
   );
   return row;
 }
+
+/**
+ * Gives part of a held reservation back to sale (a refund of some units of an unshipped line); the
+ * rest stays held and ships later. Giving back all of it is a release.
+ */
+export async function releaseReservedUnits(
+  tx: Executor,
+  reservationId: string,
+  quantity: number,
+  now: Date,
+): Promise<Reservation> {
+  const current = await getReservation(tx, reservationId);
+  if (!current) throw notFound('reservation_not_found');
+  if (quantity >= current.quantity) return releaseReservation(tx, reservationId, now);
+  const [row] = await tx
+    .update(reservations)
+    .set({ quantity: sql`${reservations.quantity} - ${quantity}`, updatedAt: now })
+    .where(
+      and(
+        eq(reservations.id, reservationId),
+        eq(reservations.status, 'held'),
+        sql`${reservations.quantity} > ${quantity}`,
+      ),
+    )
+    .returning();
+  if (!row) throw new AppError(409, 'reservation_changed');
+  await tx
+    .update(stock)
+    .set({ reserved: sql`${stock.reserved} - ${quantity}`, updatedAt: now })
+    .where(and(eq(stock.skuId, row.skuId), eq(stock.warehouseId, row.warehouseId)));
+  await recordMovement(
+    tx,
+    {
+      shopId: row.shopId,
+      skuId: row.skuId,
+      warehouseId: row.warehouseId,
+      deltaOnHand: 0,
+      deltaReserved: -quantity,
+      reason: 'release',
+      ref: row.id,
+    },
+    now,
+  );
+  return row;
+}

@@ -23,6 +23,7 @@ export {
   rejectApplication,
   submitApplication,
 } from './applications';
+export { depositShortfall, topUpDeposit } from './deposit-top-up';
 export { idNumberCheckChar, isValidIdNumber, maskIdNumber } from './id-number';
 export { merchantsRoutes } from './routes';
 export {
@@ -30,6 +31,8 @@ export {
   type DelegableRole,
   type DepositPlan,
   type DepositStatus,
+  SHOP_RESTRICTIONS,
+  type ShopRestriction,
   STAFF_ROLES,
   type StaffRole,
 } from './schema';
@@ -39,10 +42,18 @@ export {
   closeShop,
   describeShop,
   getShop,
+  liftShopRestriction,
   payDeposit,
+  recordShopPenaltyPoints,
+  requireListingAllowed,
   requireOpenShop,
+  restrictShop,
   type Shop,
+  type ShopRatingSource,
   type ShopView,
+  setShopRatingSource,
+  shopRestriction,
+  shopTrading,
 } from './shops';
 export {
   cancelInvitation,

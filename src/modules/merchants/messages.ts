@@ -11,6 +11,22 @@ defineMessages({
     en: 'This application was already reviewed (status: {status})',
   },
   shop_closed: { 'zh-CN': '店铺已关闭', en: 'The shop is closed' },
+  listing_banned: {
+    'zh-CN': '店铺处罚中（扣分节点：{reason}），{until} 前不能发布或上架商品',
+    en: 'The shop is under a penalty ({reason} points) and may not list or publish products until {until}',
+  },
+  shop_suspended: {
+    'zh-CN': '店铺因处罚被关闭（扣分节点：{reason}），{until} 前不能发布或上架商品',
+    en: 'The shop is closed by a penalty ({reason} points) until {until} and may not list or publish products',
+  },
+  shop_sealed: {
+    'zh-CN': '店铺因处罚被查封（扣分节点：{reason}），不能发布或上架商品',
+    en: 'The shop is sealed by a penalty ({reason} points) and may not list or publish products',
+  },
+  deposit_not_short: {
+    'zh-CN': '保证金足额，无需补缴',
+    en: 'The deposit is whole; there is nothing to top up',
+  },
   deposit_already_paid: {
     'zh-CN': '保证金已缴纳并冻结，无需重复缴纳',
     en: 'The deposit is already paid and frozen',

@@ -14,6 +14,7 @@ import {
   rejectApplication,
   submitApplication,
 } from './applications';
+import { topUpDeposit } from './deposit-top-up';
 import {
   APPLICATION_STATUSES,
   DELEGABLE_ROLES,
@@ -73,8 +74,20 @@ const ShopView = Type.Object({
   tier: nullable(Type.String()),
   tierPaidUntil: nullable(DateTime),
   deposit: DepositView,
-  penaltyPoints: Type.Integer(),
-  rating: nullable(Type.Number()),
+  penaltyPoints: Type.Integer({ description: "this penalty year's points, every track together" }),
+  penalty: Type.Object({
+    general: Type.Integer(),
+    serious: Type.Integer(),
+    counterfeit: Type.Integer(),
+    restriction: nullable(
+      Type.Object({
+        kind: Type.String({ description: 'what the penalty in force restricts' }),
+        until: nullable(DateTime),
+        reason: nullable(Type.String()),
+      }),
+    ),
+  }),
+  rating: nullable(Type.Number({ description: 'the shop rating (DSR) over the last 6 months, 1 to 5' })),
   createdAt: DateTime,
   closedAt: nullable(DateTime),
   role: Type.Enum([...STAFF_ROLES], { description: 'the caller’s role in this shop' }),
@@ -282,7 +295,7 @@ export async function merchantsRoutes(app: App): Promise<void> {
         kind: shop.kind,
         status: shop.status,
         tier: shop.tier,
-        rating: null,
+        rating: (await describeShop(database.db, shop, clock.now())).rating,
         createdAt: shop.createdAt.toISOString(),
       };
     },
@@ -310,6 +323,30 @@ export async function merchantsRoutes(app: App): Promise<void> {
       return command(req, reply, async (tx) => ({
         status: 200,
         body: await payDeposit(tx, shopId, clock.now()),
+      }));
+    },
+  );
+
+  app.post(
+    '/seller/shops/:shopId/deposit/top-up',
+    {
+      schema: {
+        tags,
+        summary: 'Pay back what claims (compensation, refunds) took from the frozen deposit',
+        params: ShopParams,
+        response: {
+          200: Type.Object({
+            paid: Type.Integer({ description: 'fen paid in now' }),
+            deposit: Type.Integer({ description: 'the deposit held again, in fen' }),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { shopId } = await requireShopRole(req, req.params.shopId, ['finance']);
+      return command(req, reply, async (tx) => ({
+        status: 200,
+        body: await topUpDeposit(tx, shopId, clock.now()),
       }));
     },
   );

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { tstz } from '../../kernel/schema';
 
 export const STAFF_ROLES = ['owner', 'operations', 'service', 'warehouse', 'finance'] as const;
@@ -16,6 +16,9 @@ export type DepositPlan = (typeof DEPOSIT_PLANS)[number];
  */
 export const DEPOSIT_STATUSES = ['unpaid', 'frozen', 'insured', 'lapsed', 'releasing', 'released'] as const;
 export type DepositStatus = (typeof DEPOSIT_STATUSES)[number];
+
+export const SHOP_RESTRICTIONS = ['listing_ban', 'closed', 'sealed'] as const;
+export type ShopRestriction = (typeof SHOP_RESTRICTIONS)[number];
 
 export const shops = pgTable(
   'shops',
@@ -43,7 +46,22 @@ export const shops = pgTable(
     /** Market shops only: a tier code of the market rules (`free` by default); null for mall shops. */
     tier: text('tier'),
     tierPaidUntil: tstz('tier_paid_until'),
+    /** This penalty year's points, general + serious + counterfeit (kept by the penalties module). */
     penaltyPoints: integer('penalty_points').notNull().default(0),
+    penaltyGeneral: integer('penalty_general').notNull().default(0),
+    penaltySerious: integer('penalty_serious').notNull().default(0),
+    penaltyCounterfeit: integer('penalty_counterfeit').notNull().default(0),
+    /**
+     * The node penalty in force, set by the penalties module: `listing_ban` (hidden from search, no
+     * new listings), `closed` (status suspended for a while) or `sealed` (suspended for good).
+     * `restrictedUntil` is its end (null: permanent); the restriction counts only before it.
+     */
+    restriction: text('restriction', { enum: SHOP_RESTRICTIONS }),
+    restrictedUntil: tstz('restricted_until'),
+    /** Why, for the merchant: the points node reached (e.g. `serious 24`). */
+    restrictedReason: text('restricted_reason'),
+    /** The shop gives every order return-shipping insurance (运费险), paying the premium from settlement. */
+    givesReturnInsurance: boolean('gives_return_insurance').notNull().default(false),
     createdAt: tstz('created_at').notNull(),
     closedAt: tstz('closed_at'),
   },

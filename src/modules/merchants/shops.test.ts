@@ -47,6 +47,7 @@ describe('shop pages', () => {
       tierPaidUntil: null,
       deposit: { plan: 'deposit', status: 'unpaid', amount: 100_000, insuredUntil: null },
       penaltyPoints: 0,
+      penalty: { general: 0, serious: 0, counterfeit: 0, restriction: null },
       rating: null,
       createdAt: ctx.clock.now().toISOString(),
       closedAt: null,

@@ -13,7 +13,7 @@ import {
   type TrademarkStatus,
 } from '../governance';
 import { balanceOf, PLATFORM_CASH, platformAccount, postTransaction, shopAccount } from '../ledger';
-import { type DepositPlan, shopStaff, shops } from './schema';
+import { type DepositPlan, type ShopRestriction, shopStaff, shops } from './schema';
 import './messages';
 
 export type Shop = typeof shops.$inferSelect;
@@ -137,10 +137,27 @@ export interface ShopView {
   tier: string | null;
   tierPaidUntil: string | null;
   deposit: { plan: DepositPlan; status: Shop['depositStatus']; amount: number; insuredUntil: string | null };
+  /** This penalty year's points, all tracks together; `penalty` has the breakdown. */
   penaltyPoints: number;
+  penalty: {
+    general: number;
+    serious: number;
+    counterfeit: number;
+    restriction: { kind: ShopRestriction; until: string | null; reason: string } | null;
+  };
   rating: number | null;
   createdAt: string;
   closedAt: string | null;
+}
+
+/**
+ * Where the shop rating comes from. Reviews rate shops, but merchants cannot import reviews (reviews
+ * depends on trade, which depends on merchants), so the reviews module registers itself here.
+ */
+export type ShopRatingSource = (tx: Executor, shop: Shop, now: Date) => Promise<number | null>;
+let ratingSource: ShopRatingSource | undefined;
+export function setShopRatingSource(fn: ShopRatingSource): void {
+  ratingSource = fn;
 }
 
 /**
@@ -168,8 +185,8 @@ export async function describeShop(tx: Executor, shop: Shop, now: Date): Promise
       insuredUntil: shop.insuredUntil?.toISOString() ?? null,
     },
     penaltyPoints: shop.penaltyPoints,
-    // Reviews feed the rating once they exist; until then there is none to show.
-    rating: null,
+    penalty: penaltyDetail(shop, now),
+    rating: ratingSource ? await ratingSource(tx, shop, now) : null,
     createdAt: shop.createdAt.toISOString(),
     closedAt: shop.closedAt?.toISOString() ?? null,
   };
@@ -384,4 +401,104 @@ export async function releaseDeposit(tx: Executor, shopId: string, now: Date): P
   }
   await tx.update(shops).set({ depositStatus: 'released' }).where(eq(shops.id, shop.id));
   await emit(tx, 'shop.deposit_released', { shopId: shop.id, amount: held }, { key: shop.id, at: now });
+}
+
+// ---- penalties ---------------------------------------------------------------------------------
+// The penalties module decides; the shop row records the outcome so that every module asking
+// "may this shop list / sell?" asks merchants, and merchants never depends on penalties.
+
+/** Whether the shop's listings may be bought: not closed, not suspended by a penalty. */
+export function shopTrading(shop: Pick<Shop, 'status'>): boolean {
+  return shop.status === 'active';
+}
+
+/** The node penalty in force at `now`, as recorded on the shop; null when none or ended. */
+export function shopRestriction(
+  shop: Shop,
+  now: Date,
+): { kind: ShopRestriction; until: Date | null; reason: string } | null {
+  if (!shop.restriction) return null;
+  if (shop.restrictedUntil && shop.restrictedUntil <= now) return null;
+  return { kind: shop.restriction, until: shop.restrictedUntil, reason: shop.restrictedReason ?? '' };
+}
+
+/**
+ * For catalog's listing commands (create, publish): refuses them while a penalty is in force, with
+ * a 422 naming the penalty and its end (`listing_banned`, `shop_suspended`, `shop_sealed`); a
+ * closed shop answers 409 `shop_closed`.
+ */
+export async function requireListingAllowed(tx: Executor, shopId: string, now: Date): Promise<Shop> {
+  const shop = await requireOpenShop(tx, shopId);
+  const restriction = shopRestriction(shop, now);
+  if (!restriction) return shop;
+  const until = restriction.until?.toISOString() ?? null;
+  if (restriction.kind === 'sealed') throw ruleViolation('shop_sealed', { reason: restriction.reason });
+  throw ruleViolation(restriction.kind === 'closed' ? 'shop_suspended' : 'listing_banned', {
+    until,
+    reason: restriction.reason,
+  });
+}
+
+/**
+ * Records a node penalty on the shop (replacing any earlier one): a listing ban leaves it trading;
+ * `closed` and `sealed` suspend it, so its listings cannot be bought. A closed shop stays closed.
+ */
+export async function restrictShop(
+  tx: Executor,
+  shopId: string,
+  input: { kind: ShopRestriction; until: Date | null; reason: string },
+  _now: Date,
+): Promise<void> {
+  const shop = await lockShop(tx, shopId);
+  const suspend = input.kind !== 'listing_ban';
+  await tx
+    .update(shops)
+    .set({
+      restriction: input.kind,
+      restrictedUntil: input.until,
+      restrictedReason: input.reason,
+      status: shop.status === 'closed' ? 'closed' : suspend ? 'suspended' : 'active',
+    })
+    .where(eq(shops.id, shopId));
+}
+
+/** The penalty ended: the shop may list and trade again (unless it was closed meanwhile). */
+export async function liftShopRestriction(tx: Executor, shopId: string, _now: Date): Promise<void> {
+  const shop = await lockShop(tx, shopId);
+  await tx
+    .update(shops)
+    .set({
+      restriction: null,
+      restrictedUntil: null,
+      restrictedReason: null,
+      status: shop.status === 'suspended' ? 'active' : shop.status,
+    })
+    .where(eq(shops.id, shopId));
+}
+
+/** The penalty year's points as the shop view shows them (the penalties module keeps the records). */
+export async function recordShopPenaltyPoints(
+  tx: Executor,
+  shopId: string,
+  totals: { general: number; serious: number; counterfeit: number },
+): Promise<void> {
+  await tx
+    .update(shops)
+    .set({
+      penaltyPoints: totals.general + totals.serious + totals.counterfeit,
+      penaltyGeneral: totals.general,
+      penaltySerious: totals.serious,
+      penaltyCounterfeit: totals.counterfeit,
+    })
+    .where(eq(shops.id, shopId));
+}
+
+function penaltyDetail(shop: Shop, now: Date): ShopView['penalty'] {
+  const restriction = shopRestriction(shop, now);
+  return {
+    general: shop.penaltyGeneral,
+    serious: shop.penaltySerious,
+    counterfeit: shop.penaltyCounterfeit,
+    restriction: restriction && { ...restriction, until: restriction.until?.toISOString() ?? null },
+  };
 }

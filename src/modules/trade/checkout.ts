@@ -4,7 +4,7 @@ import { AppError, conflict } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import type { SkuForSale } from '../catalog';
-import { rulesFor } from '../governance';
+import { returnInsuranceRules, rulesFor } from '../governance';
 import { reserveStock } from '../inventory';
 import { getShop } from '../merchants';
 import { cartLines, requireSkuForSale } from './cart';
@@ -16,10 +16,18 @@ export interface CheckoutInput {
   address: ShippingAddress;
   /** Only these cart lines; all of them when absent. */
   skuIds?: string[];
+  /** Buy return-shipping insurance for each order whose shop does not already give it. */
+  returnInsurance?: boolean;
 }
 
 export interface CheckoutResult {
-  orders: { id: string; shopId: string; total: number }[];
+  orders: {
+    id: string;
+    shopId: string;
+    total: number;
+    returnInsurance: 'none' | 'buyer' | 'shop';
+    returnInsurancePremium: number;
+  }[];
   payment: { id: string; amount: number };
 }
 
@@ -57,6 +65,9 @@ export async function checkout(
     if (!shop || shop.status === 'closed') throw conflict('shop_not_trading', { shopId });
     const ruleSet = await rulesFor(tx, shop.kind, now);
     const total = shopLines.reduce((s, l) => s + l.sku.price * l.quantity, 0);
+    // A shop that gives the insurance pays for it out of settlement; otherwise the buyer may buy it.
+    const returnInsurance = shop.givesReturnInsurance ? 'shop' : input.returnInsurance ? 'buyer' : 'none';
+    const premium = returnInsurance === 'none' ? 0 : returnInsuranceRules(ruleSet.rules).premium;
     planned.push({
       order: {
         id: newId('ord'),
@@ -67,6 +78,8 @@ export async function checkout(
         paymentId,
         status: 'awaiting_payment',
         total,
+        returnInsurance,
+        returnInsurancePremium: premium,
         address: input.address,
         createdAt: now,
         payBy: new Date(now.getTime() + ruleSet.rules.order.unpaidCloseMinutes.normal * 60_000),
@@ -74,7 +87,14 @@ export async function checkout(
       lines: shopLines,
     });
   }
-  const amount = planned.reduce((s, p) => s + (p.order.total ?? 0), 0);
+  // The buyer pays for the goods and for the insurance they bought; a shop's gift costs them nothing.
+  const amount = planned.reduce(
+    (s, p) =>
+      s +
+      (p.order.total ?? 0) +
+      (p.order.returnInsurance === 'buyer' ? (p.order.returnInsurancePremium ?? 0) : 0),
+    0,
+  );
   await tx.insert(payments).values({ id: paymentId, buyerId, amount, status: 'pending', createdAt: now });
 
   const result: CheckoutResult = { orders: [], payment: { id: paymentId, amount } };
@@ -108,6 +128,8 @@ export async function checkout(
       unitPrice: sku.price,
       quantity,
       lineTotal: sku.price * quantity,
+      // Until promotions exist the buyer pays the line total; the price engine will allocate discounts here.
+      paidAmount: sku.price * quantity,
       shipWithinHours: sku.shipWithinHours,
       reservationId: reservation.id,
     });
@@ -115,7 +137,13 @@ export async function checkout(
   for (const { order } of placed) {
     await recordCreated(tx, order, { type: 'buyer', id: buyerId }, now);
     await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now });
-    result.orders.push({ id: order.id, shopId: order.shopId, total: order.total });
+    result.orders.push({
+      id: order.id,
+      shopId: order.shopId,
+      total: order.total,
+      returnInsurance: order.returnInsurance,
+      returnInsurancePremium: order.returnInsurancePremium,
+    });
   }
   await tx.delete(cartItems).where(
     and(

@@ -144,7 +144,8 @@ export async function applyLogisticsEvent(
   });
   if (!shipped) return { orderId: order.id, status: order.status };
   for (const line of (await linesOf(tx, [order.id])).get(order.id) ?? []) {
-    await commitReservation(tx, line.reservationId, now);
+    // A line refunded in full before shipment gave its units back already; nothing of it ships.
+    if (line.refundedQuantity < line.quantity) await commitReservation(tx, line.reservationId, now);
   }
   await cancelDeadline(tx, SHIP_BY, order.id, now);
   await scheduleDeadline(tx, { kind: CONFIRM_BY, subjectId: order.id, dueAt: confirmBy, now });
@@ -185,4 +186,10 @@ export async function shippingLabel(
     carrier: shipment?.carrier ?? null,
     trackingNo: shipment?.trackingNo ?? null,
   };
+}
+
+/** The order's shipment (carrier, pick-up and delivery times), if it has one. */
+export async function shipmentOf(tx: Executor, orderId: string): Promise<Shipment | undefined> {
+  const [row] = await tx.select().from(shipments).where(eq(shipments.orderId, orderId));
+  return row;
 }

@@ -3,11 +3,21 @@ import './jobs';
 
 export { addToCart, removeFromCart, setCartQuantity, viewCart } from './cart';
 export { type CheckoutInput, type CheckoutResult, checkout } from './checkout';
-export { applyLogisticsEvent, closeUnpaid, createShipment, markShipLate, shippingLabel } from './fulfilment';
+export {
+  applyLogisticsEvent,
+  closeUnpaid,
+  createShipment,
+  markShipLate,
+  type Shipment,
+  shipmentOf,
+  shippingLabel,
+} from './fulfilment';
 export {
   type Actor,
   CONFIRM_BY,
+  getBuyerOrder,
   getOrder,
+  getShopOrder,
   linesOf,
   maskPhone,
   type Order,
@@ -16,6 +26,7 @@ export {
   PAY_BY,
   SANDBOX_CALLBACK,
   SHIP_BY,
+  shippedUnitsByShop,
   shippingStats,
   transition,
 } from './orders';
@@ -28,6 +39,15 @@ export {
   startPayment,
 } from './payments';
 export { confirmReceipt, extendReceipt, pauseReceiptClock, resumeReceiptClock } from './receipt';
+export {
+  applyRefundToOrder,
+  lockOrder,
+  planRefundLines,
+  type RefundLineRequest,
+  refundAmountOf,
+  refundableOf,
+} from './refunds';
 export { tradeRoutes } from './routes';
-export { commissionOf, settleOrder, withdraw } from './settlement';
+export { COMMISSION_ACCOUNT, commissionOf, orderCommissionRate, settleOrder, withdraw } from './settlement';
 export { signPayload, verifySignature } from './signatures';
+export { shopGmvByCategory, shopsWithSales } from './stats';

@@ -1,7 +1,6 @@
 import { defineMessages } from '../../kernel/i18n';
 
 defineMessages({
-  sku_not_found: { 'zh-CN': '商品规格 {skuId} 不存在', en: 'SKU {skuId} does not exist' },
   sku_not_for_sale: {
     'zh-CN': '商品规格 {skuId} 已下架或停售，不能购买',
     en: 'SKU {skuId} is not on sale (its product is unpublished or the SKU is inactive)',
@@ -61,6 +60,13 @@ defineMessages({
   seller_extend_receipt_clock_paused: {
     'zh-CN': '售后处理中，收货倒计时已暂停，不能延长收货时间',
     en: 'The receipt clock is paused while after-sales is in progress; it cannot be extended',
+  },
+  order_fully_refunded: { 'zh-CN': '该订单已全部退款', en: 'Everything in this order has been refunded' },
+  'field.order_line_unknown': { 'zh-CN': '不是该订单的商品行', en: 'is not a line of this order' },
+  'field.order_line_twice': { 'zh-CN': '同一商品行只能出现一次', en: 'names the same order line twice' },
+  'field.refund_quantity_max': {
+    'zh-CN': '最多还能退 {limit} 件',
+    en: 'at most {limit} unit(s) of this line can still be refunded',
   },
   order_changed: {
     'zh-CN': '订单刚刚发生了变化，请刷新后重试',

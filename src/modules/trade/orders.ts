@@ -241,7 +241,11 @@ export function orderView(o: Order, lines: OrderLine[], opts: { masked?: boolean
       unitPrice: l.unitPrice,
       quantity: l.quantity,
       lineTotal: l.lineTotal,
+      paidAmount: l.paidAmount,
+      refundedQuantity: l.refundedQuantity,
+      refundedAmount: l.refundedAmount,
     })),
+    returnInsurance: { providedBy: o.returnInsurance, premium: o.returnInsurancePremium },
     deadlines: deadlinesOf(o),
     shipByCampaignId: o.shipByCampaignId,
     shipLate: o.shipLate,
@@ -274,4 +278,24 @@ export async function shippingStats(tx: Executor, shopId: string, now: Date, day
   const due = Number(row?.due ?? 0);
   const late = Number(row?.late ?? 0);
   return { days, due, onTime: due - late, late, onTimeRate: due === 0 ? null : (due - late) / due };
+}
+
+/** Units of a category picked up by carriers in [since, until), per shop: what return rates divide by. */
+export async function shippedUnitsByShop(
+  tx: Executor,
+  input: { categoryId: string; since: Date; until: Date },
+): Promise<Map<string, number>> {
+  const rows = await tx
+    .select({ shopId: orders.shopId, units: sql<number>`sum(${orderLines.quantity})::int` })
+    .from(orderLines)
+    .innerJoin(orders, eq(orders.id, orderLines.orderId))
+    .where(
+      and(
+        eq(orderLines.categoryId, input.categoryId),
+        sql`${orders.shippedAt} >= ${input.since.toISOString()}::timestamptz`,
+        sql`${orders.shippedAt} < ${input.until.toISOString()}::timestamptz`,
+      ),
+    )
+    .groupBy(orders.shopId);
+  return new Map(rows.map((r) => [r.shopId, Number(r.units)]));
 }

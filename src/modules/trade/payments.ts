@@ -5,7 +5,7 @@ import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
 import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
-import { PLATFORM_CASH, PLATFORM_ESCROW, postTransaction } from '../ledger';
+import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { campaignFor } from './campaigns';
 import {
   linesOf,
@@ -19,6 +19,9 @@ import {
 import { paymentNotifications, payments } from './schema';
 import { signPayload, verifySignature } from './signatures';
 import './messages';
+
+/** Premiums of return-shipping insurance, bought by buyers or given by shops. */
+export const RETURN_INSURANCE_REVENUE = platformAccount('revenue', 'return_insurance');
 
 export type Payment = typeof payments.$inferSelect;
 
@@ -240,7 +243,11 @@ export async function applyNotification(
   const orderRows = await ordersOfPayment(tx, payment.id);
   const payable = orderRows.filter((o) => o.status === 'awaiting_payment');
   const lost = orderRows.filter((o) => o.status !== 'awaiting_payment');
-  const refund = lost.reduce((s, o) => s + o.total, 0);
+  const boughtCover = (o: (typeof orderRows)[number]) =>
+    o.returnInsurance === 'buyer' ? o.returnInsurancePremium : 0;
+  // Closed orders get back everything paid for them, the insurance bought with them included.
+  const refund = lost.reduce((s, o) => s + o.total + boughtCover(o), 0);
+  const premiums = payable.reduce((s, o) => s + boughtCover(o), 0);
   const outcome: NotificationOutcome =
     payable.length === 0 ? 'refunded' : refund > 0 ? 'partially_refunded' : 'paid';
   if ((await record(outcome)).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
@@ -251,7 +258,8 @@ export async function applyNotification(
     ref: payment.id,
     postings: [
       { account: PLATFORM_CASH, amount: payment.amount },
-      { account: PLATFORM_ESCROW, amount: -payment.amount },
+      { account: PLATFORM_ESCROW, amount: -(payment.amount - premiums) },
+      ...(premiums > 0 ? [{ account: RETURN_INSURANCE_REVENUE, amount: -premiums }] : []),
     ],
     now,
   });

@@ -95,8 +95,15 @@ const OrderView = Type.Object({
       unitPrice: Amount,
       quantity: Type.Integer(),
       lineTotal: Amount,
+      paidAmount: Type.Integer({ description: 'what the buyer paid for the line after discounts, in fen' }),
+      refundedQuantity: Type.Integer(),
+      refundedAmount: Type.Integer(),
     }),
   ),
+  returnInsurance: Type.Object({
+    providedBy: Type.Enum(['none', 'buyer', 'shop']),
+    premium: Amount,
+  }),
   deadlines: Type.Object({
     payBy: Type.Optional(DateTime),
     shipBy: Type.Optional(DateTime),
@@ -251,12 +258,25 @@ export async function tradeRoutes(app: App): Promise<void> {
           {
             address: Address,
             skuIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 200, uniqueItems: true })),
+            returnInsurance: Type.Optional(
+              Type.Boolean({
+                description: 'buy return-shipping insurance for each order whose shop does not give it',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
         response: {
           201: Type.Object({
-            orders: Type.Array(Type.Object({ id: Type.String(), shopId: Type.String(), total: Amount })),
+            orders: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                shopId: Type.String(),
+                total: Amount,
+                returnInsurance: Type.Enum(['none', 'buyer', 'shop']),
+                returnInsurancePremium: Amount,
+              }),
+            ),
             payment: Type.Object({ id: Type.String(), amount: Amount }),
           }),
         },

@@ -104,6 +104,12 @@ export const orders = pgTable(
     succeededAt: tstz('succeeded_at'),
     closedAt: tstz('closed_at'),
     closeReason: text('close_reason'),
+    /** Return-shipping insurance (运费险): bought by the buyer at checkout, given by the shop, or none. */
+    returnInsurance: text('return_insurance', { enum: ['none', 'buyer', 'shop'] })
+      .notNull()
+      .default('none'),
+    /** The premium of that insurance, in fen: paid with the order (buyer) or out of settlement (shop). */
+    returnInsurancePremium: bigint('return_insurance_premium', { mode: 'number' }).notNull().default(0),
   },
   (t) => [
     index('orders_buyer').on(t.buyerId, t.createdAt, t.id),
@@ -128,6 +134,11 @@ export const orderLines = pgTable(
     unitPrice: bigint('unit_price', { mode: 'number' }).notNull(),
     quantity: integer('quantity').notNull(),
     lineTotal: bigint('line_total', { mode: 'number' }).notNull(),
+    /** What the buyer actually paid for the line after every discount: the most a refund can return. */
+    paidAmount: bigint('paid_amount', { mode: 'number' }).notNull(),
+    /** Units and fen of this line refunded so far (never more than quantity and paidAmount). */
+    refundedQuantity: integer('refunded_quantity').notNull().default(0),
+    refundedAmount: bigint('refunded_amount', { mode: 'number' }).notNull().default(0),
     shipWithinHours: integer('ship_within_hours'),
     reservationId: text('reservation_id').notNull(),
   },

@@ -5,47 +5,75 @@ import { emit } from '../../kernel/outbox';
 import { recordSales } from '../catalog';
 import { commissionRateBp, rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction, shopAccount } from '../ledger';
-import { linesOf, type Order } from './orders';
+import { linesOf, type Order, type OrderLine } from './orders';
+import { RETURN_INSURANCE_REVENUE } from './payments';
 import { withdrawals } from './schema';
 
 export const COMMISSION_ACCOUNT = platformAccount('revenue', 'commission');
 
 /** Commission per line, rounded down to the fen, at the rates of the order's rules. */
 export function commissionOf(
-  lines: { lineTotal: number; categoryId: string }[],
+  lines: { amount: number; categoryId: string }[],
   rateBp: (categoryId: string) => number,
 ): number {
-  return lines.reduce((s, l) => s + Math.floor((l.lineTotal * rateBp(l.categoryId)) / 10_000), 0);
+  return lines.reduce((s, l) => s + Math.floor((l.amount * rateBp(l.categoryId)) / 10_000), 0);
+}
+
+/** What settling a line pays for: what the buyer paid for it less what was refunded before. */
+export function settledAmountOf(line: OrderLine): number {
+  return line.paidAmount - line.refundedAmount;
+}
+
+/** The commission rate function of an order's rules. */
+export async function orderCommissionRate(
+  tx: Executor,
+  order: Order,
+): Promise<(categoryId: string) => number> {
+  const { rules } = await rulesFor(tx, order.shopKind, order.createdAt);
+  return (categoryId) => commissionRateBp(rules, categoryId);
 }
 
 /**
- * Trade success pays the shop, in the caller's transaction: escrow releases the order total, the
- * shop's balance receives it less commission (mall shops; market rules charge none), the platform
- * books the commission, and the catalog counts the sales.
+ * Trade success pays the shop, in the caller's transaction: escrow releases what is still held for
+ * the order (what was paid less refunds already made from escrow), the shop's balance receives it
+ * less commission (mall shops; market rules charge none) and less the premium of return-shipping
+ * insurance the shop gives, the platform books both, and the catalog counts the units sold.
  */
 export async function settleOrder(tx: Executor, order: Order, now: Date): Promise<{ commission: number }> {
   const lines = (await linesOf(tx, [order.id])).get(order.id) ?? [];
-  const { rules } = await rulesFor(tx, order.shopKind, order.createdAt);
-  const commission = commissionOf(lines, (categoryId) => commissionRateBp(rules, categoryId));
-  const toShop = order.total - commission;
-  const postings = [{ account: PLATFORM_ESCROW, amount: order.total }];
-  if (toShop > 0) postings.push({ account: shopAccount(order.shopId, 'balance'), amount: -toShop });
-  if (commission > 0) postings.push({ account: COMMISSION_ACCOUNT, amount: -commission });
-  await postTransaction(tx, {
-    kind: 'trade_settlement',
-    memo: `order ${order.id} settled`,
-    ref: order.id,
-    shopId: order.shopId,
-    postings,
-    now,
-  });
+  const rate = await orderCommissionRate(tx, order);
+  const held = lines.reduce((s, l) => s + settledAmountOf(l), 0);
+  const commission = commissionOf(
+    lines.map((l) => ({ amount: settledAmountOf(l), categoryId: l.categoryId })),
+    rate,
+  );
+  const premium =
+    order.returnInsurance === 'shop' ? Math.min(order.returnInsurancePremium, held - commission) : 0;
+  const toShop = held - commission - premium;
+  if (held > 0) {
+    const postings = [{ account: PLATFORM_ESCROW, amount: held }];
+    if (toShop > 0) postings.push({ account: shopAccount(order.shopId, 'balance'), amount: -toShop });
+    if (commission > 0) postings.push({ account: COMMISSION_ACCOUNT, amount: -commission });
+    if (premium > 0) postings.push({ account: RETURN_INSURANCE_REVENUE, amount: -premium });
+    await postTransaction(tx, {
+      kind: 'trade_settlement',
+      memo: `order ${order.id} settled`,
+      ref: order.id,
+      shopId: order.shopId,
+      postings,
+      now,
+    });
+  }
   const byProduct = new Map<string, number>();
-  for (const l of lines) byProduct.set(l.productId, (byProduct.get(l.productId) ?? 0) + l.quantity);
+  for (const l of lines) {
+    const sold = l.quantity - l.refundedQuantity;
+    if (sold > 0) byProduct.set(l.productId, (byProduct.get(l.productId) ?? 0) + sold);
+  }
   for (const [productId, quantity] of byProduct) await recordSales(tx, productId, quantity);
   await emit(
     tx,
     'order.settled',
-    { orderId: order.id, shopId: order.shopId, total: order.total, commission },
+    { orderId: order.id, shopId: order.shopId, total: held, commission, returnInsurancePremium: premium },
     { key: order.id, at: now },
   );
   return { commission };

@@ -363,7 +363,15 @@ describe('cart and checkout details', () => {
     const key = { 'idempotency-key': 'partial-1' };
     const co = await buyer.post('/checkout', { address: ADDRESS, skuIds: [marketSku.skuId] }, key);
     expect(co.status).toBe(201);
-    expect(co.body.orders).toEqual([{ id: expect.any(String), shopId: market.shopId, total: 6_000 }]);
+    expect(co.body.orders).toEqual([
+      {
+        id: expect.any(String),
+        shopId: market.shopId,
+        total: 6_000,
+        returnInsurance: 'none',
+        returnInsurancePremium: 0,
+      },
+    ]);
     const replay = await buyer.post('/checkout', { address: ADDRESS, skuIds: [marketSku.skuId] }, key);
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');

@@ -1,0 +1,9 @@
+// What other modules may call. The quality programme reads return rates; the web app and outside
+// integrations use the routes.
+import './jobs';
+
+export { MERCHANT_RECEIVABLES, splitShopCharge } from './charges';
+export { type Complaint, lateShipmentCompensation } from './complaints';
+export { noReasonWindow, type Refund } from './refunds';
+export { aftersalesRoutes } from './routes';
+export { returnRates } from './stats';
