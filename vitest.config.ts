@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**', 'web/dist/**'],
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,

@@ -1,30 +1,24 @@
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config';
 import { migrateDatabase, openDatabase } from '../src/db';
-import { newId } from '../src/kernel/ids';
-import { createCategory, createProduct, publishProduct } from '../src/modules/catalog';
-import { ensureDefaultRuleSets } from '../src/modules/governance';
-import { createAccount, hashPassword, openSession } from '../src/modules/identity';
-import { accounts } from '../src/modules/identity/schema';
-import { createWarehouse } from '../src/modules/inventory';
-import { payDeposit, submitApplication } from '../src/modules/merchants';
-import { machine, percentile, saveResult, scratchDatabase, startServer } from './lib';
+import { machine, makeBenchMarket, percentile, saveResult, scratchDatabase, startServer } from './lib';
 
 /**
  * The full HTTP checkout-and-pay flow, as BENCHMARKS.md measures the peers: each checkout is one
  * unit bought by a buyer with an empty cart (add to cart -> checkout -> pay), C buyers in a closed
- * loop against one server process on PostgreSQL; latency is the three calls together.
+ * loop against one server process on PostgreSQL (or `--workers N` of them behind one port); latency
+ * is the three calls together.
  */
 export async function main(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      concurrency: { type: 'string', default: '16,64' },
+      concurrency: { type: 'string', default: '16,64,256' },
       seconds: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
       buyers: { type: 'string', default: '4000' },
       port: { type: 'string', default: '3999' },
+      workers: { type: 'string', default: '1' },
     },
   });
   const levels = values.concurrency.split(',').map(Number);
@@ -34,83 +28,20 @@ export async function main(argv: string[]) {
   const database = await openDatabase({ databaseUrl: scratch.url, poolSize: 10 });
   try {
     await migrateDatabase(database);
-    const now = new Date();
-    await ensureDefaultRuleSets(database.db, now);
-    const config = loadConfig();
-    const fixture = await database.db.transaction(async (tx) => {
-      const owner = await createAccount(
-        tx,
-        { login: 'bench_owner', password: 'bench-pass-1', displayName: '压测店主' },
-        now,
-      );
-      const app = await submitApplication(
-        tx,
-        {
-          kind: 'market',
-          shopName: '压测小店',
-          realName: '压测',
-          idNumber: '11010519491231002X',
-          depositPlan: 'insurance',
-          applicantAccountId: owner.id,
-          identitySecret: config.identitySecret,
-        },
-        now,
-      );
-      const shopId = app.shopId as string;
-      await payDeposit(tx, shopId, now);
-      const warehouse = await createWarehouse(tx, shopId, { name: '压测仓', region: '浙江杭州' }, now);
-      const category = await createCategory(tx, { nameZh: '压测类目', nameEn: 'Bench', slug: 'bench' }, now);
-      const skuIds: string[] = [];
-      for (let i = 0; i < 8; i++) {
-        const p = await createProduct(
-          tx,
-          shopId,
-          {
-            title: `压测商品 ${i} 蓝牙耳机`,
-            categoryId: category.id,
-            skus: [
-              {
-                code: `B${i}`,
-                price: 9900 + i,
-                stock: [{ warehouseId: warehouse.id, quantity: 10_000_000 }],
-              },
-            ],
-          },
-          now,
-        );
-        await publishProduct(tx, shopId, p.id, now);
-        skuIds.push(p.skus[0]!.id);
-      }
-      return { shopId, skuIds };
-    });
-    // Buyers are made directly (one password hash shared) so setting up thousands takes seconds.
-    const hash = await hashPassword('bench-pass-1');
     const buyerCount = Number(values.buyers);
-    const tokens: string[] = [];
-    await database.db.transaction(async (tx) => {
-      const rows = Array.from({ length: buyerCount }, (_, i) => ({
-        id: newId('acct'),
-        login: `bench_buyer_${i}`,
-        displayName: `买家${i}`,
-        passwordHash: hash,
-        createdAt: now,
-      }));
-      for (let i = 0; i < rows.length; i += 1000) await tx.insert(accounts).values(rows.slice(i, i + 1000));
-      for (const row of rows) {
-        tokens.push(
-          (
-            await openSession(
-              tx,
-              { ...row, locale: 'zh-CN', isOperator: false, status: 'active' },
-              { sessionDays: 1 },
-              now,
-            )
-          ).token,
-        );
-      }
-    });
+    const fixture = await makeBenchMarket(
+      database,
+      { skus: 8, stock: 10_000_000, buyers: buyerCount },
+      new Date(),
+    );
+    const tokens = fixture.tokens;
 
-    const server = await startServer({ DATABASE_URL: scratch.url, JISHI_SCHEDULER_INTERVAL_MS: '50' }, port);
+    const workers = Number(values.workers);
+    const server = await startServer(
+      { DATABASE_URL: scratch.url, JISHI_SCHEDULER_INTERVAL_MS: '50' },
+      port,
+      workers > 1 ? ['--workers', String(workers)] : [],
+    );
     const results = [];
     let drainSeconds = 0;
     try {
@@ -136,7 +67,8 @@ export async function main(argv: string[]) {
       bench: 'checkout',
       date: new Date().toISOString(),
       machine: machine(),
-      conditions: `one server process on PostgreSQL (${scratch.url.replace(/\/\/.*@/, '//')}), load generator in another process on the same machine, closed loop, 1 unit per checkout, ${buyerCount} buyers`,
+      conditions: `${workers > 1 ? `jishi serve --workers ${workers}` : 'one server process'} on PostgreSQL (${scratch.url.replace(/\/\/.*@/, '//')}), load generator in another process on the same machine, closed loop, 1 unit per checkout, ${buyerCount} buyers`,
+      workers,
       levels: results,
       callbackDrainSeconds: drainSeconds,
       ordersByStatus: (statuses as unknown as { rows: { status: string; n: number }[] }).rows,

@@ -1,6 +1,9 @@
 // `npm run bench -- <name> [options]`: runs one benchmark, prints a summary, writes JSON to bench/results/.
 const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   checkout: () => import('./checkout'),
+  databank: () => import('./databank'),
+  'flash-sale': () => import('./flash-sale'),
+  queries: () => import('./queries'),
 };
 
 const [name, ...args] = process.argv.slice(2);

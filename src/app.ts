@@ -1,19 +1,23 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from './config';
 import { type Database, migrationStatus } from './db';
 import { type Clock, ManualClock } from './kernel/clock';
 import type { App } from './kernel/context';
-import { AppError } from './kernel/errors';
+import { AppError, type FieldError } from './kernel/errors';
 import { errorHandler } from './kernel/http';
-import { pickLocale } from './kernel/i18n';
+import { defineMessages, pickLocale } from './kernel/i18n';
 import { advanceManualClock, loadManualClock } from './kernel/scheduler';
 import { moduleRoutes } from './modules';
-import { authenticate, requireOperator } from './modules/identity';
+import { authenticate, LOG_REDACT_PATHS, requireOperator } from './modules/identity';
+import { webDist } from './web';
 
 export interface BuildOptions {
   config: Config;
@@ -22,23 +26,71 @@ export interface BuildOptions {
   logger?: boolean | object;
 }
 
+defineMessages({
+  'field.nul_character': {
+    'zh-CN': '不能包含空字符（U+0000）',
+    en: 'must not contain the NUL character (U+0000)',
+  },
+});
+
+/** The JSON pointer of the first string holding U+0000 (which PostgreSQL text cannot store), if any. */
+function findNul(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const found = key.includes('\u0000')
+      ? `${path}/${key.split('\u0000').join('\\u0000')}`
+      : findNul(v, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a NUL character anywhere in the path, query or body with 400 naming the field: otherwise
+ * it reaches PostgreSQL, which refuses it with an error that would surface as a 500.
+ */
+async function rejectNulCharacters(req: FastifyRequest) {
+  for (const [part, value] of [
+    ['params', req.params],
+    ['query', req.query],
+    ['body', req.body],
+  ] as const) {
+    const path = findNul(value, '');
+    if (path) {
+      const field: FieldError = { path, in: part, code: 'field.nul_character' };
+      throw new AppError(400, 'validation_failed', {}, [field], 'validation_failed_detail');
+    }
+  }
+}
+
+const LOG_REDACTION = { paths: LOG_REDACT_PATHS, censor: '[redacted]' };
+
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const app = Fastify({
-    logger: opts.logger ?? {
-      level: opts.config.logLevel,
-      // Readable lines for a person at a terminal; JSON lines for log collectors.
-      ...(process.stdout.isTTY && !opts.config.production
-        ? {
-            transport: {
-              target: 'pino-pretty',
-              options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
-            },
-          }
-        : {}),
-    },
+    // Whatever logger is asked for, credentials and buyers' contact details come out censored.
+    logger:
+      typeof opts.logger === 'object'
+        ? { redact: LOG_REDACTION, ...opts.logger }
+        : (opts.logger ?? {
+            level: opts.config.logLevel,
+            redact: LOG_REDACTION,
+            // Readable lines for a person at a terminal; JSON lines for log collectors.
+            ...(process.stdout.isTTY && !opts.config.production
+              ? {
+                  transport: {
+                    target: 'pino-pretty',
+                    options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
+                  },
+                }
+              : {}),
+          }),
     bodyLimit: 1_048_576,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
     trustProxy: true,
+    // The router's own refusals (a path id over 100 characters, malformed %-encoding) answer
+    // problem+json like every other error, not Fastify's plain JSON.
+    frameworkErrors: (error, req, reply) => errorHandler(error, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   // JSON only: a text/plain body is an unsupported media type (415), not a malformed request.
@@ -62,12 +114,20 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ),
     });
   });
+  // The web app (web/dist, built by `npm start`) is served beside the API; its routes live in the
+  // browser, so a GET for a page path that is no file answers index.html (SPA fallback).
+  const webApp = existsSync(join(webDist, 'index.html'));
   app.setNotFoundHandler((req, reply) =>
-    errorHandler(
-      new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }),
-      req,
-      reply,
-    ),
+    webApp &&
+    req.method === 'GET' &&
+    !/^\/(api|health)(\/|$|\?)/.test(req.url) &&
+    !/\.\w+(\?|$)/.test(req.url)
+      ? reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').sendFile('index.html')
+      : errorHandler(
+          new AppError(404, 'route_not_found', { method: req.method, url: req.url.split('?')[0] }),
+          req,
+          reply,
+        ),
   );
   app.addHook('onRequest', async (req) => {
     req.locale = pickLocale(req.headers['accept-language']);
@@ -137,21 +197,33 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
   );
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>jishi 集市</title>' +
-          '<body style="font-family:sans-serif;max-width:40rem;margin:3rem auto">' +
-          '<h1>jishi 集市</h1><p>开源电商平台 · an open-source marketplace platform.</p>' +
-          '<p><a href="/api/docs">API 文档 / API docs</a> · <a href="/api/v1/openapi.json">OpenAPI</a></p></body></html>',
-      ),
-  );
+  if (webApp) {
+    await app.register(fastifyStatic, {
+      root: webDist,
+      // Vite names assets by content hash: they never change under the same name.
+      setHeaders: (reply, path) =>
+        reply.header(
+          'cache-control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        ),
+    });
+  } else
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .send(
+          '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>jishi 集市</title>' +
+            '<body style="font-family:sans-serif;max-width:40rem;margin:3rem auto">' +
+            '<h1>jishi 集市</h1><p>开源电商平台 · an open-source marketplace platform.</p>' +
+            '<p><a href="/api/docs">API 文档 / API docs</a> · <a href="/api/v1/openapi.json">OpenAPI</a></p></body></html>',
+        ),
+    );
 
   await app.register(
     async (api) => {
       const typed = api as unknown as App;
       typed.addHook('onRequest', authenticate);
+      typed.addHook('preValidation', rejectNulCharacters);
       if (opts.clock instanceof ManualClock) {
         const clock = opts.clock;
         // Other processes may have moved the shared manual clock.

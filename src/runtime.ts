@@ -16,8 +16,8 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+export async function openConfiguredDatabase(config: Config, poolSize?: number): Promise<Database> {
+  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize });
 }
 
 export async function makeClock(config: Config, database: Database): Promise<Clock> {
@@ -30,17 +30,18 @@ export async function makeClock(config: Config, database: Database): Promise<Clo
 /** Opens the database, migrates, makes sure the operator exists, and builds the app. */
 export async function startRuntime(
   config: Config,
-  opts: { logger?: boolean | object } = {},
+  opts: { logger?: boolean | object; poolSize?: number } = {},
 ): Promise<Runtime> {
-  const database = await openConfiguredDatabase(config);
+  const database = await openConfiguredDatabase(config, opts.poolSize);
   await migrateDatabase(database);
   const clock = await makeClock(config, database);
   await ensureDefaultRuleSets(database.db, clock.now());
   const app = await buildApp({ config, database, clock, logger: opts.logger });
-  const op = await ensureOperator(
-    database.db,
-    { login: config.adminLogin, password: config.adminPassword },
-    clock.now(),
+  const operator = { login: config.adminLogin, password: config.adminPassword };
+  // Several processes starting at once on an empty database race to create the operator; the
+  // loser's unique-login error means it exists now, which a second look confirms.
+  const op = await ensureOperator(database.db, operator, clock.now()).catch(() =>
+    ensureOperator(database.db, operator, clock.now()),
   );
   if (op.created && op.password) {
     app.log.warn(
@@ -53,6 +54,7 @@ export async function startRuntime(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let lastPrune = 0;
+  const sweepers = database.kind === 'postgres' ? 4 : 1;
   // Polls the durable deadline rows and the outbox; nothing is held in memory between ticks.
   const tick = async () => {
     if (running) return;
@@ -62,7 +64,20 @@ export async function startRuntime(
   };
   const work = async () => {
     try {
-      await sweepDeadlines(database.db, clock);
+      if (clock instanceof ManualClock) {
+        // Another process may have moved the shared manual clock; never step back, though: this
+        // process may be half-way through advancing it.
+        const before = clock.now();
+        await loadManualClock(database.db, clock);
+        if (clock.now() < before) clock.set(before);
+      }
+      // On PostgreSQL a few sweep loops share the due rows (SKIP LOCKED), so a burst of payment
+      // callbacks is not applied one round trip after another; PGlite has one connection.
+      // allSettled: every loop has ended before the tick does, so ticks never overlap.
+      const swept = await Promise.allSettled(
+        Array.from({ length: sweepers }, () => sweepDeadlines(database.db, clock)),
+      );
+      for (const r of swept) if (r.status === 'rejected') throw r.reason;
       await dispatchOutbox(database.db);
       if (clock.now().getTime() - lastPrune > 3_600_000) {
         lastPrune = clock.now().getTime();

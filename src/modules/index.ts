@@ -1,6 +1,7 @@
 import type { App } from '../kernel/context';
 import { aftersalesRoutes } from './aftersales';
 import { catalogRoutes } from './catalog';
+import { databankRoutes } from './databank';
 import { governanceRoutes } from './governance';
 import { identityRoutes } from './identity';
 import { inventoryRoutes } from './inventory';
@@ -9,6 +10,8 @@ import { merchantsRoutes } from './merchants';
 import { penaltiesRoutes } from './penalties';
 import { pointsRoutes } from './points';
 import { programmesRoutes } from './programmes';
+import { flashSaleRoutes, promotionsRoutes } from './promotions';
+import { rankingsRoutes } from './rankings';
 import { reviewsRoutes } from './reviews';
 import { tradeRoutes } from './trade';
 
@@ -26,7 +29,11 @@ export const moduleRoutes: { name: string; routes: (app: App) => Promise<void> }
   { name: 'trade', routes: tradeRoutes },
   { name: 'aftersales', routes: aftersalesRoutes },
   { name: 'points', routes: pointsRoutes },
+  { name: 'promotions', routes: promotionsRoutes },
+  { name: 'flash-sales', routes: flashSaleRoutes },
   { name: 'penalties', routes: penaltiesRoutes },
   { name: 'reviews', routes: reviewsRoutes },
   { name: 'programmes', routes: programmesRoutes },
+  { name: 'databank', routes: databankRoutes },
+  { name: 'rankings', routes: rankingsRoutes },
 ];

@@ -47,7 +47,7 @@ describe('complaints', () => {
   });
 
   /** An order that missed its ship-by and was refunded at once for it. */
-  const lateAndRefunded = async (seller: Seller, skuId: string) => {
+  const lateAndRefunded = async (skuId: string) => {
     const o = await paidOrder(ctx, buyer, skuId);
     await ctx.advance({ minutes: (o.shipBy.getTime() - ctx.clock.now().getTime()) / 60_000 + 1 });
     const r = await buyer.post(`/orders/${o.orderId}/refunds`, {
@@ -67,7 +67,6 @@ describe('complaints', () => {
     expect(early.body.type).toBe('urn:jishi:problem:complaint-not-open');
 
     const orderId = await lateAndRefunded(
-      seller,
       (await makeSku(seller, cats.headphones.id, { price: yuan(300) })).skuId,
     );
     await ctx.advance({ days: 15 });
@@ -106,7 +105,7 @@ describe('complaints', () => {
     const seller = await makeSeller(ctx, 'market');
     await payDeposit(ctx.db, seller.shopId, ctx.clock.now());
     const { skuId } = await makeSku(seller, cats.headphones.id, { price: yuan(300) });
-    const orderId = await lateAndRefunded(seller, skuId);
+    const orderId = await lateAndRefunded(skuId);
     const c = await buyer.post(`/orders/${orderId}/complaints`, {
       reason: 'late_shipment',
       detail: '三天没发货',
@@ -148,7 +147,7 @@ describe('complaints', () => {
   it('mall shop: compensation in points (100 points = 1 yuan), paid voluntarily spares the penalty points', async () => {
     const mall = await makeSeller(ctx, 'mall');
     const { skuId } = await makeSku(mall, cats.headphones.id, { price: yuan(1000) });
-    const orderId = await lateAndRefunded(mall, skuId);
+    const orderId = await lateAndRefunded(skuId);
     const c = await buyer.post(`/orders/${orderId}/complaints`, { reason: 'late_shipment' });
     expect(c.body).toMatchObject({ compensation: yuan(30), compensationPayout: 'points' });
     // The merchant pays before the ruling; with no balance or deposit the platform advances it.
@@ -170,7 +169,7 @@ describe('complaints', () => {
   it('special categories have a 1-yuan floor', async () => {
     const seller = await makeSeller(ctx, 'market');
     const { skuId } = await makeSku(seller, cats.fruit.id, { price: yuan(10) });
-    const orderId = await lateAndRefunded(seller, skuId);
+    const orderId = await lateAndRefunded(skuId);
     const c = await buyer.post(`/orders/${orderId}/complaints`, { reason: 'late_shipment' });
     expect(c.body.compensation).toBe(yuan(1));
   });
@@ -180,7 +179,7 @@ describe('complaints', () => {
     await payDeposit(ctx.db, seller.shopId, ctx.clock.now());
     const { skuId } = await makeSku(seller, cats.headphones.id, { price: yuan(100), stock: 20 });
     for (let i = 0; i < 4; i++) {
-      const orderId = await lateAndRefunded(seller, skuId);
+      const orderId = await lateAndRefunded(skuId);
       const c = await buyer.post(`/orders/${orderId}/complaints`, { reason: 'late_shipment' });
       const up = await operator.post(`/admin/complaints/${c.body.id}/uphold`, { note: `第 ${i + 1} 次` });
       expect(up.body.penaltyPoints).toBe(3);
@@ -204,7 +203,7 @@ describe('complaints', () => {
   it('a dismissed complaint pays nothing; another buyer or shop cannot touch it', async () => {
     const seller = await makeSeller(ctx, 'market');
     const { skuId } = await makeSku(seller, cats.headphones.id, { price: yuan(600) });
-    const orderId = await lateAndRefunded(seller, skuId);
+    const orderId = await lateAndRefunded(skuId);
     const c = await buyer.post(`/orders/${orderId}/complaints`, { reason: 'late_shipment' });
     const other = await makeSeller(ctx, 'market');
     expect(

@@ -271,6 +271,8 @@ describe('refunds and returns', () => {
     await buyer.post(`/orders/${o.orderId}/confirm-receipt`);
     const settled = (await mall.owner.get(`/seller/shops/${mall.shopId}/ledger`)).body;
     expect(settled.balance).toBe(19_000); // 5% mall commission
+    // Mall trade success earns one point per yuan paid.
+    expect((await buyer.get('/me/points')).body.balance).toBe(200);
 
     const r = await buyer.post(`/orders/${o.orderId}/refunds`, { kind: 'return_refund', reason: 'damaged' });
     expect(r.body.stage).toBe('succeeded');
@@ -280,6 +282,8 @@ describe('refunds and returns', () => {
     expect(done.body).toMatchObject({ status: 'refunded', fundedFrom: 'shop', amount: 20_000 });
     const after = (await mall.owner.get(`/seller/shops/${mall.shopId}/ledger`)).body;
     expect(after.balance).toBe(0);
+    // The refund takes the earned points back.
+    expect((await buyer.get('/me/points')).body.balance).toBe(0);
     // The statement explains the movement.
     expect(after.lines.items[0]).toMatchObject({ kind: 'refund', amount: -19_000 });
     expect(after.lines.items[0].memo).toContain(r.body.id);

@@ -9,6 +9,8 @@ import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { getCategory } from '../catalog';
 import { type Rules, returnInsuranceRules, rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
+import { clawBackTradePoints } from '../points';
+import { PROMOTION_EXPENSE, pointsReturnCredits, returnCheckoutPoints } from '../promotions';
 import {
   applyRefundToOrder,
   COMMISSION_ACCOUNT,
@@ -329,20 +331,48 @@ async function payRefund(
     },
   );
   const amount = applied.amount;
+  // What the buyer had paid with points goes back as points; the rest as money.
+  const pointsPart = applied.lines.reduce((s, l) => s + l.pointsPart, 0);
+  const points = await returnCheckoutPoints(
+    tx,
+    { paymentId: order.paymentId, fen: pointsPart, ref: refund.id, reason: 'refund', book: !settled },
+    now,
+  );
+  const cash = amount - points.value;
   if (settled) {
+    // The shop gives back what it was paid for these units: the buyer's amount and the platform's
+    // discount funding, less the commission it was charged on them.
     const rate = await orderCommissionRate(tx, order);
-    const byLine = new Map(lines.map((l) => [l.orderLineId, l.categoryId]));
+    const platformPart = applied.lines.reduce((s, l) => s + l.platformPart, 0);
     const commission = commissionOf(
-      applied.lines.map((l) => ({ amount: l.amount, categoryId: byLine.get(l.orderLineId) ?? '' })),
+      applied.lines.map((l) => ({ amount: l.amount + l.platformPart, categoryId: l.categoryId })),
       rate,
     );
-    const credits = [{ account: PLATFORM_CASH, amount: -amount }];
+    // Points the order earned at success go back in proportion to what is refunded.
+    const refundedAfter = ((await linesOf(tx, [order.id])).get(order.id) ?? []).reduce(
+      (s, l) => s + l.refundedAmount,
+      0,
+    );
+    await clawBackTradePoints(
+      tx,
+      {
+        buyerId: order.buyerId,
+        orderId: order.id,
+        before: refundedAfter - amount,
+        after: refundedAfter,
+        whole: order.total,
+      },
+      now,
+    );
+    const credits = [...pointsReturnCredits(points)];
+    if (cash > 0) credits.push({ account: PLATFORM_CASH, amount: -cash });
+    if (platformPart > 0) credits.push({ account: PROMOTION_EXPENSE, amount: -platformPart });
     if (commission > 0) credits.push({ account: COMMISSION_ACCOUNT, amount: commission });
     await chargeShop(
       tx,
       {
         shopId: refund.shopId,
-        amount: amount - commission,
+        amount: amount + platformPart - commission,
         kind: 'refund',
         memo: `refund ${refund.id} of order ${refund.orderId} after settlement`,
         ref: refund.id,
@@ -350,15 +380,15 @@ async function payRefund(
       },
       now,
     );
-  } else {
+  } else if (cash > 0) {
     await postTransaction(tx, {
       kind: 'refund',
       memo: `refund ${refund.id} of order ${refund.orderId}`,
       ref: refund.id,
       shopId: refund.shopId,
       postings: [
-        { account: PLATFORM_ESCROW, amount },
-        { account: PLATFORM_CASH, amount: -amount },
+        { account: PLATFORM_ESCROW, amount: cash },
+        { account: PLATFORM_CASH, amount: -cash },
       ],
       now,
     });

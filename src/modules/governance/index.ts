@@ -10,9 +10,12 @@ export {
 export {
   commissionRateBp,
   DEFAULT_RULES,
+  DISCOUNT_KINDS,
+  type DiscountKindName,
   depositAmount,
   MALL_TYPES,
   type MallType,
+  promotionRules,
   type Rules,
   RulesSchema,
   returnInsuranceRules,
@@ -20,6 +23,7 @@ export {
   SHOP_KINDS,
   type ShopKind,
   ShopKindSchema,
+  sellerExtendDays,
   TRADEMARK_STATUSES,
   type TrademarkStatus,
 } from './rules';

@@ -20,6 +20,19 @@ export type MallType = (typeof MALL_TYPES)[number];
 export const TRADEMARK_STATUSES = ['R', 'TM'] as const;
 export type TrademarkStatus = (typeof TRADEMARK_STATUSES)[number];
 
+/** The discounts of the price engine, in stacking order (promotions/engine.ts). */
+export const DISCOUNT_KINDS = [
+  'flash_sale',
+  'timed_discount',
+  'subsidy',
+  'shop_reduction',
+  'shop_coupon',
+  'cross_shop_reduction',
+  'platform_coupon',
+  'points',
+] as const;
+export type DiscountKindName = (typeof DISCOUNT_KINDS)[number];
+
 const strict = { additionalProperties: false } as const;
 const count = (max: number, description?: string) => Type.Integer({ minimum: 0, maximum: max, description });
 const positive = (max: number, description?: string) =>
@@ -85,6 +98,14 @@ export const RulesSchema = Type.Object(
           },
           strict,
         ),
+        sellerExtendDays: Type.Optional(
+          Type.Array(positive(60), {
+            minItems: 1,
+            maxItems: 10,
+            uniqueItems: true,
+            description: 'the extensions of the receipt time a seller may grant, in days',
+          }),
+        ),
       },
       strict,
     ),
@@ -114,6 +135,17 @@ export const RulesSchema = Type.Object(
       strict,
     ),
     complaint: Type.Object({ windowDays: positive(365) }, strict),
+    promotions: Type.Optional(
+      Type.Object(
+        {
+          exclusions: Type.Array(Type.Array(Type.Enum([...DISCOUNT_KINDS]), { minItems: 2, maxItems: 2 }), {
+            maxItems: 50,
+            description: 'pairs of discounts that never apply to the same order line',
+          }),
+        },
+        { ...strict, description: 'how promotions stack; absent in rule sets older than them' },
+      ),
+    ),
     returnInsurance: Type.Optional(
       Type.Object(
         {
@@ -178,6 +210,11 @@ export const RulesSchema = Type.Object(
         earnedAt: Type.Enum(['trade_success']),
         expiry: Type.Enum(['end_of_next_year']),
         maxOrderShareBp: basisPoints('at most this share of an order may be paid with points'),
+        earnRateBp: Type.Optional(
+          basisPoints(
+            'points earned at trade success, as a share of the money paid (100 = 1 point per yuan)',
+          ),
+        ),
       },
       strict,
     ),
@@ -187,6 +224,9 @@ export const RulesSchema = Type.Object(
         editDays: positive(365),
         appendDays: positive(3650),
         monthlyPairCap: positive(100),
+        minScoringOrderAmount: Type.Optional(
+          fen('orders of less than this earn no rating points (Taobao: orders of 1 yuan or less)'),
+        ),
         dsrWindowMonths: positive(60),
         dsrPairMonthlyCap: positive(100),
       },
@@ -255,6 +295,22 @@ export type Rules = Static<typeof RulesSchema>;
 
 const yuan = (n: number) => n * 100;
 
+/**
+ * Flash-sale prices take no coupons (the open-source malls and Tmall agree), and an official
+ * subsidy does not stack with the cross-shop reduction on the same item (Tmall 2024).
+ */
+const PROMOTION_DEFAULTS: { exclusions: [DiscountKindName, DiscountKindName][] } = {
+  exclusions: [
+    ['flash_sale', 'shop_coupon'],
+    ['flash_sale', 'platform_coupon'],
+    ['subsidy', 'cross_shop_reduction'],
+  ],
+};
+
+export function promotionRules(rules: Rules): { exclusions: [DiscountKindName, DiscountKindName][] } {
+  return (rules.promotions as typeof PROMOTION_DEFAULTS | undefined) ?? PROMOTION_DEFAULTS;
+}
+
 /** What rule sets published before return-shipping insurance existed are read with. */
 const RETURN_INSURANCE_DEFAULTS = { premium: 150, maxPayout: yuan(25) };
 
@@ -268,6 +324,7 @@ const common = {
     unpaidCloseMinutes: { normal: 1440, flash: 30, presaleDeposit: 30 },
     autoConfirmDays: { express: 10, surfaceMail: 30, virtual: 3, autoShip: 1, overseas: 20 },
     buyerExtend: { times: 1, days: 3, whenRemainingDaysAtMost: 3 },
+    sellerExtendDays: [3, 5, 7, 10],
   },
   refund: {
     sellerRespondHours: { unshipped: 48, shipped: 120, virtual: 72 },
@@ -300,6 +357,7 @@ const common = {
     editDays: 30,
     appendDays: 180,
     monthlyPairCap: 6,
+    minScoringOrderAmount: 101,
     dsrWindowMonths: 6,
     dsrPairMonthlyCap: 3,
   },
@@ -312,6 +370,7 @@ const common = {
   },
   groupBuy: { windowHours: 24 },
   returnInsurance: RETURN_INSURANCE_DEFAULTS,
+  promotions: PROMOTION_DEFAULTS,
 } satisfies Partial<Rules>;
 
 const compensation = (payout: 'cash' | 'points') => ({
@@ -329,6 +388,8 @@ const compensation = (payout: 'cash' | 'points') => ({
 export const DEFAULT_RULES: Record<ShopKind, Rules> = {
   mall: {
     ...common,
+    // Tmall points: one point per yuan paid, earned when the trade succeeds.
+    points: { ...common.points, earnRateBp: 100 },
     shipping: { deadlineHours: 48 },
     lateShipment: compensation('points'),
     deposit: {
@@ -444,4 +505,9 @@ export function depositAmount(
 export function commissionRateBp(rules: Rules, categoryId: string | undefined): number {
   const override = categoryId === undefined ? undefined : rules.commission.categoryRatesBp[categoryId];
   return override ?? rules.commission.defaultRateBp;
+}
+
+/** The seller's receipt extensions of a rule set, with the defaults for sets older than the field. */
+export function sellerExtendDays(rules: Rules): number[] {
+  return rules.order.sellerExtendDays ?? [3, 5, 7, 10];
 }

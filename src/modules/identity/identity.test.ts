@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { buildApp } from '../../app';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -126,5 +127,117 @@ describe('identity', () => {
     const clock = await op.get('/admin/clock');
     expect(clock.status).toBe(200);
     expect(clock.body.now).toBe('2026-11-01T02:00:00.000Z'.replace('02:00', clock.body.now.slice(11, 16)));
+  });
+});
+
+describe('identity hardening', () => {
+  it('locks a login after 5 failures in 15 minutes with Retry-After, in every process, until the window passes', async () => {
+    const user = await signUp(ctx, { login: 'lockme' });
+    const anon = client(ctx.app);
+    const start = ctx.clock.now().getTime();
+    for (let i = 0; i < 5; i++) {
+      expect((await anon.post('/auth/login', { login: 'LockMe', password: `nope${i}abc` })).status).toBe(401);
+      await ctx.advance({ minutes: 1 });
+    }
+    // A second app on the same database stands for another process: the count is in the database.
+    const other = await buildApp({
+      config: ctx.config,
+      database: ctx.database,
+      clock: ctx.clock,
+      logger: false,
+    });
+    await other.ready();
+    try {
+      const blocked = await client(other).post('/auth/login', { login: 'lockme', password: 'password123' });
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers['content-type']).toContain('application/problem+json');
+      expect(blocked.body.type).toBe('urn:jishi:problem:login-throttled');
+      // The first failure (at start) leaves the window at start + 15 min; it is now start + 5 min.
+      const retryAfter = Number(blocked.headers['retry-after']);
+      expect(retryAfter).toBe((start + 15 * 60_000 - ctx.clock.now().getTime()) / 1000);
+      // Even the right password does not add to the count or open the lock early.
+      await ctx.advance({ minutes: retryAfter / 60 - 1 });
+      expect((await anon.post('/auth/login', { login: 'lockme', password: 'password123' })).status).toBe(429);
+      await ctx.advance({ minutes: 1 });
+      const ok = await client(other).post('/auth/login', { login: user.login, password: 'password123' });
+      expect(ok.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('changes the password, signing out every other session; the old password and tokens stop working', async () => {
+    const user = await signUp(ctx, { login: 'changer' });
+    const second = await client(ctx.app).post('/auth/login', { login: 'changer', password: 'password123' });
+    const other = client(ctx.app, second.body.token);
+    expect((await other.get('/me')).status).toBe(200);
+
+    const wrong = await user.post('/auth/password', {
+      currentPassword: 'guess1234',
+      newPassword: 'newpass456',
+    });
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.errors[0].path).toBe('/currentPassword');
+    const weak = await user.post('/auth/password', {
+      currentPassword: 'password123',
+      newPassword: 'onlyletters',
+    });
+    expect(weak.status).toBe(400);
+    expect(weak.body.errors[0].path).toBe('/newPassword');
+    expect(
+      (await client(ctx.app).post('/auth/password', { currentPassword: 'x', newPassword: 'y1234567' }))
+        .status,
+    ).toBe(401);
+
+    const ok = await user.post('/auth/password', {
+      currentPassword: 'password123',
+      newPassword: 'newpass456',
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ sessionsRevoked: 1 });
+    expect((await user.get('/me')).status).toBe(200);
+    expect((await other.get('/me')).status).toBe(401);
+    expect(
+      (await client(ctx.app).post('/auth/login', { login: 'changer', password: 'password123' })).status,
+    ).toBe(401);
+    const fresh = await client(ctx.app).post('/auth/login', { login: 'changer', password: 'newpass456' });
+    expect(fresh.status).toBe(200);
+  });
+
+  it('counts wrong current passwords as failed sign-ins', async () => {
+    const user = await signUp(ctx, { login: 'sidedoor' });
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await user.post('/auth/password', { currentPassword: `bad${i}xyz`, newPassword: 'newpass456' }))
+          .status,
+      ).toBe(403);
+    }
+    const r = await user.post('/auth/password', {
+      currentPassword: 'password123',
+      newPassword: 'newpass456',
+    });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    expect(
+      (await client(ctx.app).post('/auth/login', { login: 'sidedoor', password: 'password123' })).status,
+    ).toBe(429);
+  });
+
+  it('ends the session at logout: the token and the cookie stop working at once', async () => {
+    const user = await signUp(ctx);
+    const login = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { login: user.login, password: 'password123' },
+    });
+    const cookie = login.cookies.find((c) => c.name === 'jishi_session')!.value;
+    expect((await user.post('/auth/logout')).status).toBe(204);
+    expect((await user.get('/me')).status).toBe(401);
+    // Only the session logged out ends; the cookie session from the other sign-in still works.
+    const byCookie = () =>
+      ctx.app.inject({ method: 'GET', url: '/api/v1/me', cookies: { jishi_session: cookie } });
+    expect((await byCookie()).statusCode).toBe(200);
+    await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/logout', cookies: { jishi_session: cookie } });
+    expect((await byCookie()).statusCode).toBe(401);
   });
 });

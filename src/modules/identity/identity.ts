@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { and, count, eq, gte } from 'drizzle-orm';
+import { and, desc, eq, gt, ne } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db, Executor } from '../../db';
 import { DAY } from '../../kernel/clock';
@@ -11,8 +11,41 @@ import { accounts, loginFailures, sessions } from './schema';
 import './messages';
 
 export const LOGIN_PATTERN = /^[\p{L}\p{N}_.@+-]{3,64}$/u;
+/** Control characters (C0, DEL, C1): never part of a name, and PostgreSQL text refuses NUL outright. */
+const CONTROL_CHARACTERS = /\p{Cc}/u;
 export const SESSION_COOKIE = 'jishi_session';
-const THROTTLE = { failures: 5, windowMinutes: 15 };
+/**
+ * Password guessing: 5 failures on one login within 15 minutes lock that login until the oldest of
+ * them leaves the window. Counted from durable rows, so every process sees the same count, and
+ * against the injectable clock, so tests move time instead of waiting. Not per address: carrier-grade
+ * NAT puts whole cities of mobile users behind a few addresses.
+ */
+export const LOGIN_THROTTLE = { failures: 5, windowMinutes: 15 };
+
+/**
+ * Log paths pino must never print: credentials in headers and bodies, and buyers' contact details.
+ * For the logger options of the app: `redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' }`.
+ */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-jishi-signature"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+  '*.passwordHash',
+  '*.body.password',
+  '*.body.currentPassword',
+  '*.body.newPassword',
+  '*.body.token',
+  '*.address',
+  '*.phone',
+  '*.body.address',
+];
 
 export type Account = typeof accounts.$inferSelect;
 
@@ -20,9 +53,9 @@ export function normaliseLogin(login: string): string {
   return login.trim().toLowerCase();
 }
 
-export function checkPassword(password: string): void {
+export function checkPassword(password: string, path = '/password'): void {
   if (password.length < 8 || !/\p{L}/u.test(password) || !/\p{N}/u.test(password)) {
-    throw invalidField('/password', 'field.password_weak');
+    throw invalidField(path, 'field.password_weak');
   }
 }
 
@@ -44,6 +77,8 @@ export async function createAccount(
   const login = normaliseLogin(input.login);
   if (!LOGIN_PATTERN.test(login)) throw invalidField('/login', 'field.login');
   checkPassword(input.password);
+  if (CONTROL_CHARACTERS.test(input.displayName))
+    throw invalidField('/displayName', 'field.control_characters');
   const passwordHash = await hashPassword(input.password);
   const [row] = await tx
     .insert(accounts)
@@ -77,9 +112,33 @@ export async function getAccount(tx: Executor, id: string): Promise<Account | un
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** When a throttled login may try again, or undefined when it may try now. */
+export async function loginRetryAt(db: Executor, login: string, now: Date): Promise<Date | undefined> {
+  const since = new Date(now.getTime() - LOGIN_THROTTLE.windowMinutes * 60_000);
+  const recent = await db
+    .select({ at: loginFailures.at })
+    .from(loginFailures)
+    .where(and(eq(loginFailures.login, normaliseLogin(login)), gt(loginFailures.at, since)))
+    .orderBy(desc(loginFailures.at))
+    .limit(LOGIN_THROTTLE.failures);
+  if (recent.length < LOGIN_THROTTLE.failures) return undefined;
+  // The lock lifts when the oldest of the last `failures` attempts leaves the window.
+  return new Date(recent[LOGIN_THROTTLE.failures - 1]!.at.getTime() + LOGIN_THROTTLE.windowMinutes * 60_000);
+}
+
+function throttled(retryAt: Date, now: Date): AppError {
+  const seconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+  return new AppError(429, 'login_throttled', { minutes: Math.ceil(seconds / 60), retryAfter: seconds });
+}
+
+async function recordFailure(db: Db, login: string, ip: string | undefined, now: Date) {
+  await db.insert(loginFailures).values({ id: newId('lf'), login, ip: ip ?? null, at: now });
+}
+
 /**
  * Checks a login and password. Failed attempts are recorded on `db` directly (they must stay even
  * though the request fails) and throttle further attempts on that login across every process.
+ * A throttled attempt answers 429 with `retryAfter` (seconds) in the error's params.
  */
 export async function verifyCredentials(
   db: Db,
@@ -87,26 +146,58 @@ export async function verifyCredentials(
   now: Date,
 ): Promise<Account> {
   const loginName = normaliseLogin(input.login);
-  const since = new Date(now.getTime() - THROTTLE.windowMinutes * 60_000);
-  const [recent] = await db
-    .select({ n: count() })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.login, loginName), gte(loginFailures.at, since)));
-  if ((recent?.n ?? 0) >= THROTTLE.failures) {
-    throw new AppError(429, 'login_throttled', { minutes: THROTTLE.windowMinutes });
-  }
+  // No account has such a login (registration enforces the pattern), and a NUL byte or the like
+  // must not reach PostgreSQL text columns: wrong credentials, without a recorded failure.
+  if (!LOGIN_PATTERN.test(loginName)) throw new AppError(401, 'bad_credentials');
+  const retryAt = await loginRetryAt(db, loginName, now);
+  if (retryAt) throw throttled(retryAt, now);
   const account = await findAccountByLogin(db, loginName);
   // Verify against a real hash even for unknown logins, so timing does not reveal which exist.
   dummyHash ??= hash('timing-equaliser-1');
   const ok = await verify(account?.passwordHash ?? (await dummyHash), input.password).catch(() => false);
   if (!account || !ok) {
-    await db
-      .insert(loginFailures)
-      .values({ id: newId('lf'), login: loginName, ip: input.ip ?? null, at: now });
+    await recordFailure(db, loginName, input.ip, now);
     throw new AppError(401, 'bad_credentials');
   }
   if (account.status !== 'active') throw new AppError(403, 'account_disabled');
   return account;
+}
+
+/**
+ * Changes a signed-in account's password. A wrong current password counts as a failed sign-in (the
+ * same throttle applies, so this is no side door for guessing). Every other session of the account
+ * ends: whoever may have had the old password is signed out everywhere.
+ */
+export async function changePassword(
+  db: Db,
+  input: { accountId: string; sessionId?: string; currentPassword: string; newPassword: string; ip?: string },
+  now: Date,
+): Promise<{ sessionsRevoked: number }> {
+  const account = await getAccount(db, input.accountId);
+  if (!account) throw unauthenticated();
+  const retryAt = await loginRetryAt(db, account.login, now);
+  if (retryAt) throw throttled(retryAt, now);
+  if (!(await verify(account.passwordHash, input.currentPassword).catch(() => false))) {
+    await recordFailure(db, account.login, input.ip, now);
+    throw new AppError(403, 'wrong_password', {}, [
+      { path: '/currentPassword', in: 'body', code: 'wrong_password' },
+    ]);
+  }
+  checkPassword(input.newPassword, '/newPassword');
+  if (input.newPassword === input.currentPassword) throw invalidField('/newPassword', 'field.password_same');
+  const passwordHash = await hashPassword(input.newPassword);
+  return db.transaction(async (tx) => {
+    await tx.update(accounts).set({ passwordHash }).where(eq(accounts.id, account.id));
+    const revoked = await tx
+      .delete(sessions)
+      .where(
+        input.sessionId
+          ? and(eq(sessions.accountId, account.id), ne(sessions.id, input.sessionId))
+          : eq(sessions.accountId, account.id),
+      )
+      .returning({ id: sessions.id });
+    return { sessionsRevoked: revoked.length };
+  });
 }
 
 export async function openSession(

@@ -7,6 +7,9 @@ defineMessages({
     'zh-CN': '密码错误次数过多，请 {minutes} 分钟后再试',
     en: 'Too many failed sign-ins; try again in {minutes} minutes',
   },
+  wrong_password: { 'zh-CN': '当前密码不正确', en: 'The current password is wrong' },
+  'field.control_characters': { 'zh-CN': '不能包含控制字符', en: 'must not contain control characters' },
+  'field.password_same': { 'zh-CN': '新密码不能与当前密码相同', en: 'must differ from the current password' },
   account_disabled: { 'zh-CN': '账号已停用', en: 'This account is disabled' },
   operator_only: { 'zh-CN': '仅平台运营人员可操作', en: 'Only platform operators may do this' },
   'field.login': {

@@ -1,8 +1,10 @@
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
-import { unauthenticated } from '../../kernel/errors';
+import { AppError, unauthenticated } from '../../kernel/errors';
 import {
+  changePassword,
   createAccount,
   describeAccount,
   getAccount,
@@ -28,6 +30,14 @@ const AccountView = Type.Object(
   },
   { additionalProperties: true },
 );
+
+/** A throttled sign-in says when to come back (RFC 9110 Retry-After, in seconds). */
+function withRetryAfter(reply: FastifyReply, err: unknown): unknown {
+  if (err instanceof AppError && err.status === 429 && typeof err.params.retryAfter === 'number') {
+    reply.header('retry-after', String(err.params.retryAfter));
+  }
+  return err;
+}
 
 export async function identityRoutes(app: App) {
   const { clock, config, database } = app.jishi;
@@ -75,7 +85,11 @@ export async function identityRoutes(app: App) {
       },
     },
     async (req, reply) => {
-      const account = await verifyCredentials(database.db, { ...req.body, ip: req.ip }, clock.now());
+      const account = await verifyCredentials(database.db, { ...req.body, ip: req.ip }, clock.now()).catch(
+        (err) => {
+          throw withRetryAfter(reply, err);
+        },
+      );
       // Not through command(): a stored answer would keep a usable token in the database. Signing in
       // twice is harmless (two sessions), so an Idempotency-Key is accepted and simply not needed.
       return database.db.transaction(async (tx) => {
@@ -111,6 +125,35 @@ export async function identityRoutes(app: App) {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         return { status: 204 };
       }),
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      schema: {
+        tags,
+        summary: 'Change the password; every other session of the account is signed out',
+        body: Type.Object({
+          currentPassword: Type.String({ minLength: 1, maxLength: 200 }),
+          newPassword: Type.String({ minLength: 8, maxLength: 200 }),
+        }),
+        response: { 200: Type.Object({ sessionsRevoked: Type.Integer() }) },
+      },
+    },
+    async (req, reply) => {
+      const auth = requireAccount(req);
+      // A merchant API key is not the account holder: it may not change the password.
+      if (auth.apiKey || !auth.sessionId) throw new AppError(403, 'forbidden');
+      // Not through command(): a failed attempt must stay recorded (the throttle), and replaying a
+      // stored answer would let a retry skip the current-password check.
+      return changePassword(
+        database.db,
+        { ...req.body, accountId: auth.accountId, sessionId: auth.sessionId, ip: req.ip },
+        clock.now(),
+      ).catch((err) => {
+        throw withRetryAfter(reply, err);
+      });
+    },
   );
 
   app.get('/me', { schema: { tags, summary: 'Who am I', response: { 200: AccountView } } }, async (req) => {

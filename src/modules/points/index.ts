@@ -2,5 +2,16 @@
 // promotions), expiring at the end of the following year.
 import './jobs';
 
-export { grantPoints, POINTS_LIABILITY, pointsBalance, pointsExpiryFor } from './points';
+export {
+  clawBackTradePoints,
+  earnTradePoints,
+  grantPoints,
+  POINTS_EXPIRED,
+  POINTS_LIABILITY,
+  POINTS_REWARDS,
+  pointsBalance,
+  pointsExpiryFor,
+  returnPoints,
+  spendPoints,
+} from './points';
 export { pointsRoutes } from './routes';

@@ -7,11 +7,12 @@ import { decodeCursor, page } from '../../kernel/pagination';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import { platformAccount, postTransaction } from '../ledger';
 import { pointsEntries, pointsLots } from './schema';
+import './messages';
 
 export const POINTS_EXPIRY = 'points.expiry';
 /** Points outstanding are a debt of the platform to its buyers, at their value in fen. */
 export const POINTS_LIABILITY = platformAccount('liability', 'points');
-const POINTS_EXPIRED = platformAccount('revenue', 'points_expired');
+export const POINTS_EXPIRED = platformAccount('revenue', 'points_expired');
 
 /** China time: the year ends at 24:00 on 31 Dec in UTC+8. */
 const CHINA_OFFSET_MS = 8 * 3_600_000;
@@ -149,4 +150,175 @@ export async function pointsAccount(
       nextCursor: history.nextCursor,
     },
   };
+}
+
+/**
+ * Spends a buyer's points, oldest grant first, in the caller's transaction: each lot is taken with a
+ * guarded UPDATE, so two checkouts spending at once can never take the same points twice. Answers
+ * what was taken from which lot (to give back exactly that on a refund); 409 when the buyer does not
+ * have them.
+ */
+export async function spendPoints(
+  tx: Executor,
+  input: { buyerId: string; points: number; reason: string; ref: string },
+  now: Date,
+): Promise<{ lotId: string; points: number }[]> {
+  let left = input.points;
+  const taken: { lotId: string; points: number }[] = [];
+  const lots = await tx
+    .select()
+    .from(pointsLots)
+    .where(
+      and(eq(pointsLots.buyerId, input.buyerId), gt(pointsLots.remaining, 0), gt(pointsLots.expiresAt, now)),
+    )
+    .orderBy(asc(pointsLots.expiresAt), asc(pointsLots.grantedAt), asc(pointsLots.id))
+    .for('update');
+  for (const lot of lots) {
+    if (left <= 0) break;
+    const take = Math.min(left, lot.remaining);
+    await tx
+      .update(pointsLots)
+      .set({ remaining: sql`${pointsLots.remaining} - ${take}` })
+      .where(eq(pointsLots.id, lot.id));
+    await tx.insert(pointsEntries).values({
+      id: newId('pte'),
+      buyerId: input.buyerId,
+      delta: -take,
+      reason: input.reason,
+      ref: input.ref,
+      lotId: lot.id,
+      at: now,
+    });
+    taken.push({ lotId: lot.id, points: take });
+    left -= take;
+  }
+  if (left > 0) throw new AppError(409, 'points_insufficient', { points: input.points });
+  return taken;
+}
+
+/**
+ * Gives spent points back (an unpaid order closed, a refund): into the lots they came from while
+ * those are still valid; points whose lot has expired meanwhile are not returned (the platform's
+ * rule), and their value is answered so the caller can book it.
+ */
+export async function returnPoints(
+  tx: Executor,
+  input: { buyerId: string; lots: { lotId: string; points: number }[]; reason: string; ref: string },
+  now: Date,
+): Promise<{ returned: number; lapsed: number }> {
+  let returned = 0;
+  let lapsed = 0;
+  for (const { lotId, points } of input.lots) {
+    if (points <= 0) continue;
+    const [lot] = await tx
+      .update(pointsLots)
+      .set({ remaining: sql`${pointsLots.remaining} + ${points}` })
+      .where(and(eq(pointsLots.id, lotId), gt(pointsLots.expiresAt, now)))
+      .returning();
+    if (!lot) {
+      lapsed += points;
+      continue;
+    }
+    returned += points;
+    await tx.insert(pointsEntries).values({
+      id: newId('pte'),
+      buyerId: input.buyerId,
+      delta: points,
+      reason: input.reason,
+      ref: input.ref,
+      lotId,
+      at: now,
+    });
+  }
+  return { returned, lapsed };
+}
+
+/** Rewards at trade success are the platform's marketing cost until the points lapse or are used. */
+export const POINTS_REWARDS = platformAccount('expense', 'points_rewards');
+
+/**
+ * Trade success earns points on the money paid (points paid with earn nothing), at the rate of the
+ * order's rules; the platform funds them.
+ */
+export async function earnTradePoints(
+  tx: Executor,
+  input: { buyerId: string; orderId: string; paid: number; earnRateBp: number; fenPerPoint: number },
+  now: Date,
+): Promise<number> {
+  const points = Math.floor((input.paid * input.earnRateBp) / 10_000);
+  if (points <= 0) return 0;
+  await postTransaction(tx, {
+    kind: 'points.earned',
+    memo: `points earned by order ${input.orderId}`,
+    ref: input.orderId,
+    postings: [
+      { account: POINTS_REWARDS, amount: points * input.fenPerPoint },
+      { account: POINTS_LIABILITY, amount: -points * input.fenPerPoint },
+    ],
+    now,
+  });
+  await grantPoints(
+    tx,
+    {
+      buyerId: input.buyerId,
+      points,
+      fenPerPoint: input.fenPerPoint,
+      reason: 'trade_success',
+      ref: input.orderId,
+    },
+    now,
+  );
+  return points;
+}
+
+/**
+ * A refund after trade success takes back the points the order earned, in proportion (`share` of
+ * `whole`, cumulative so several refunds take back exactly what was earned). Points already spent
+ * cannot be taken back; what is left of the lot is.
+ */
+export async function clawBackTradePoints(
+  tx: Executor,
+  input: { buyerId: string; orderId: string; before: number; after: number; whole: number },
+  now: Date,
+): Promise<number> {
+  const [lot] = await tx
+    .select()
+    .from(pointsLots)
+    .where(
+      and(
+        eq(pointsLots.buyerId, input.buyerId),
+        eq(pointsLots.ref, input.orderId),
+        eq(pointsLots.reason, 'trade_success'),
+      ),
+    )
+    .for('update');
+  if (!lot || input.whole <= 0) return 0;
+  const at = (n: number) => Number((BigInt(lot.points) * BigInt(n)) / BigInt(input.whole));
+  const due = at(input.after) - at(input.before);
+  const take = Math.min(due, lot.remaining, lot.expiresAt > now ? lot.remaining : 0);
+  if (take <= 0) return 0;
+  await tx
+    .update(pointsLots)
+    .set({ remaining: sql`${pointsLots.remaining} - ${take}` })
+    .where(eq(pointsLots.id, lot.id));
+  await tx.insert(pointsEntries).values({
+    id: newId('pte'),
+    buyerId: input.buyerId,
+    delta: -take,
+    reason: 'refund_clawback',
+    ref: input.orderId,
+    lotId: lot.id,
+    at: now,
+  });
+  await postTransaction(tx, {
+    kind: 'points.clawed_back',
+    memo: `points of order ${input.orderId} taken back after a refund`,
+    ref: input.orderId,
+    postings: [
+      { account: POINTS_LIABILITY, amount: take * lot.fenPerPoint },
+      { account: POINTS_REWARDS, amount: -take * lot.fenPerPoint },
+    ],
+    now,
+  });
+  return take;
 }

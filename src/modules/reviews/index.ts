@@ -9,7 +9,6 @@ setShopRatingSource(
 
 export {
   creditScore,
-  MAX_NON_SCORING_TOTAL,
   MAX_REVIEW_TEXT,
   positiveRate,
   type Rating,

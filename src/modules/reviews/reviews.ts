@@ -22,12 +22,6 @@ export interface Stars {
 
 /** Longest review, follow-up or reply text (characters). Taobao allows 500 for a follow-up. */
 export const MAX_REVIEW_TEXT = 500;
-/**
- * Orders of at most this many fen never score (rules-reference §13: "orders of 1 yuan or less do
- * not score"). The rule set has no field for it yet, so it lives here.
- */
-export const MAX_NON_SCORING_TOTAL = 100;
-
 /** China keeps UTC+8 all year, so a fixed offset gives the natural month there. */
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 
@@ -137,7 +131,7 @@ export async function writeReview(
   const places = await takePlaces(
     tx,
     { shopId: order.shopId, buyerId, month },
-    order.total > MAX_NON_SCORING_TOTAL,
+    order.total >= (rules.minScoringOrderAmount ?? 101),
     rules,
   );
   const account = await getAccount(tx, buyerId);

@@ -4,6 +4,7 @@ import { AppError, invalidField, notFound } from '../../kernel/errors';
 import { getSkuForSale, type SkuForSale } from '../catalog';
 import { availableBySku } from '../inventory';
 import { getShop } from '../merchants';
+import { type Quote, quoteLines } from '../promotions';
 import { cartItems } from './schema';
 import './messages';
 
@@ -99,19 +100,27 @@ export interface CartView {
   shops: { shopId: string; shopName: string; lines: CartLineView[]; subtotal: number }[];
   total: number;
   currency: string;
+  /** The price engine's breakdown of the buyable lines, with the chosen coupons and points. */
+  pricing?: Quote['result'] | null;
 }
 
 /**
- * The cart grouped by shop, priced as it would be charged now (the list price until promotions
- * exist). Lines that cannot be bought carry a problem and count in no subtotal.
+ * The cart grouped by shop at list prices, and (given `now`) what checkout would charge for it with
+ * the promotions in force. Lines that cannot be bought carry a problem and count in no subtotal.
  */
-export async function viewCart(tx: Executor, buyerId: string): Promise<CartView> {
+export async function viewCart(
+  tx: Executor,
+  buyerId: string,
+  opts: { couponIds?: string[]; usePoints?: number; now?: Date } = {},
+): Promise<CartView> {
   const lines = await cartLines(tx, buyerId);
   const available = await availableBySku(
     tx,
     lines.map((l) => l.skuId),
   );
   const byShop = new Map<string, CartView['shops'][number]>();
+  const categories = new Map<string, string>();
+  const kinds = new Map<string, 'mall' | 'market'>();
   for (const line of lines) {
     const sku = await getSkuForSale(tx, line.skuId);
     if (!sku) continue; // a SKU cannot be deleted; skip defensively
@@ -121,9 +130,11 @@ export async function viewCart(tx: Executor, buyerId: string): Promise<CartView>
       : avail < line.quantity
         ? 'insufficient_stock'
         : null;
+    categories.set(sku.skuId, sku.categoryId);
     let group = byShop.get(sku.shopId);
     if (!group) {
       const shop = await getShop(tx, sku.shopId);
+      kinds.set(sku.shopId, shop?.kind ?? 'market');
       group = { shopId: sku.shopId, shopName: shop?.name ?? '', lines: [], subtotal: 0 };
       byShop.set(sku.shopId, group);
     }
@@ -143,5 +154,27 @@ export async function viewCart(tx: Executor, buyerId: string): Promise<CartView>
     if (!problem) group.subtotal += lineTotal;
   }
   const shops = [...byShop.values()];
-  return { shops, total: shops.reduce((s, g) => s + g.subtotal, 0), currency: 'CNY' };
+  const buyable = shops.flatMap((g) =>
+    g.lines.filter((l) => !l.problem).map((l) => ({ line: l, shopId: g.shopId })),
+  );
+  let pricing: Quote['result'] | null = null;
+  if (opts.now && buyable.length) {
+    pricing = (
+      await quoteLines(
+        tx,
+        buyerId,
+        buyable.map(({ line, shopId }) => ({
+          skuId: line.skuId,
+          shopId,
+          shopKind: kinds.get(shopId) ?? 'market',
+          categoryId: categories.get(line.skuId) ?? '',
+          quantity: line.quantity,
+          unitPrice: line.unitPrice,
+        })),
+        { couponIds: opts.couponIds, usePoints: opts.usePoints },
+        opts.now,
+      )
+    ).result;
+  }
+  return { shops, total: shops.reduce((s, g) => s + g.subtotal, 0), currency: 'CNY', pricing };
 }

@@ -4,9 +4,10 @@ import { AppError, conflict } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import type { SkuForSale } from '../catalog';
-import { returnInsuranceRules, rulesFor } from '../governance';
+import { type RuleSet, returnInsuranceRules, rulesFor, type ShopKind } from '../governance';
 import { reserveStock } from '../inventory';
 import { getShop } from '../merchants';
+import { applyQuote, quoteLines } from '../promotions';
 import { cartLines, requireSkuForSale } from './cart';
 import { type Order, PAY_BY, recordCreated } from './orders';
 import { cartItems, orderLines, orders, payments, type ShippingAddress } from './schema';
@@ -18,6 +19,10 @@ export interface CheckoutInput {
   skuIds?: string[];
   /** Buy return-shipping insurance for each order whose shop does not already give it. */
   returnInsurance?: boolean;
+  /** The buyer's coupons to use (at most one per shop and one platform coupon apply). */
+  couponIds?: string[];
+  /** Points to pay with (100 points = 1 yuan), capped by the rules' share of the order. */
+  usePoints?: number;
 }
 
 export interface CheckoutResult {
@@ -25,10 +30,12 @@ export interface CheckoutResult {
     id: string;
     shopId: string;
     total: number;
+    pointsAmount: number;
     returnInsurance: 'none' | 'buyer' | 'shop';
     returnInsurancePremium: number;
   }[];
   payment: { id: string; amount: number };
+  pricing: { listTotal: number; discountTotal: number; pointsUsed: number; couponsApplied: string[] };
 }
 
 /**
@@ -59,12 +66,44 @@ export async function checkout(
   }
 
   const paymentId = newId('pay');
-  const planned: { order: typeof orders.$inferInsert; lines: { sku: SkuForSale; quantity: number }[] }[] = [];
-  for (const [shopId, shopLines] of byShop) {
+  const shopsById = new Map<string, NonNullable<Awaited<ReturnType<typeof getShop>>>>();
+  const ruleSets = new Map<ShopKind, RuleSet>();
+  for (const shopId of byShop.keys()) {
     const shop = await getShop(tx, shopId);
     if (!shop || shop.status === 'closed') throw conflict('shop_not_trading', { shopId });
-    const ruleSet = await rulesFor(tx, shop.kind, now);
-    const total = shopLines.reduce((s, l) => s + l.sku.price * l.quantity, 0);
+    shopsById.set(shopId, shop);
+    if (!ruleSets.has(shop.kind)) ruleSets.set(shop.kind, await rulesFor(tx, shop.kind, now));
+  }
+  const quote = await quoteLines(
+    tx,
+    buyerId,
+    [...byShop.values()].flat().map(({ sku, quantity }) => ({
+      skuId: sku.skuId,
+      shopId: sku.shopId,
+      shopKind: shopsById.get(sku.shopId)!.kind,
+      categoryId: sku.categoryId,
+      quantity,
+      unitPrice: sku.price,
+    })),
+    {
+      couponIds: input.couponIds,
+      usePoints: input.usePoints,
+      rules: new Map([...ruleSets].map(([k, r]) => [k, r.rules])),
+    },
+    now,
+  );
+  const priced = new Map(quote.result.lines.map((l) => [l.key, l]));
+  const planned: { order: typeof orders.$inferInsert; lines: { sku: SkuForSale; quantity: number }[] }[] = [];
+  for (const [shopId, shopLines] of byShop) {
+    const shop = shopsById.get(shopId)!;
+    const ruleSet = ruleSets.get(shop.kind)!;
+    const total = shopLines.reduce((s, l) => s + priced.get(l.sku.skuId)!.paid, 0);
+    const pointsAmount = shopLines.reduce((s, l) => s + priced.get(l.sku.skuId)!.pointsAmount, 0);
+    // Flash-sale orders must be paid within the rules' (much shorter) flash window.
+    const flash = shopLines.some((l) => quote.flash.has(l.sku.skuId));
+    const closeMinutes = flash
+      ? ruleSet.rules.order.unpaidCloseMinutes.flash
+      : ruleSet.rules.order.unpaidCloseMinutes.normal;
     // A shop that gives the insurance pays for it out of settlement; otherwise the buyer may buy it.
     const returnInsurance = shop.givesReturnInsurance ? 'shop' : input.returnInsurance ? 'buyer' : 'none';
     const premium = returnInsurance === 'none' ? 0 : returnInsuranceRules(ruleSet.rules).premium;
@@ -78,11 +117,12 @@ export async function checkout(
         paymentId,
         status: 'awaiting_payment',
         total,
+        pointsAmount,
         returnInsurance,
         returnInsurancePremium: premium,
         address: input.address,
         createdAt: now,
-        payBy: new Date(now.getTime() + ruleSet.rules.order.unpaidCloseMinutes.normal * 60_000),
+        payBy: new Date(now.getTime() + closeMinutes * 60_000),
       },
       lines: shopLines,
     });
@@ -91,13 +131,24 @@ export async function checkout(
   const amount = planned.reduce(
     (s, p) =>
       s +
-      (p.order.total ?? 0) +
+      (p.order.total ?? 0) -
+      (p.order.pointsAmount ?? 0) +
       (p.order.returnInsurance === 'buyer' ? (p.order.returnInsurancePremium ?? 0) : 0),
     0,
   );
   await tx.insert(payments).values({ id: paymentId, buyerId, amount, status: 'pending', createdAt: now });
 
-  const result: CheckoutResult = { orders: [], payment: { id: paymentId, amount } };
+  const result: CheckoutResult = {
+    orders: [],
+    payment: { id: paymentId, amount },
+    pricing: {
+      listTotal: quote.result.listTotal,
+      discountTotal: quote.result.discountTotal,
+      pointsUsed: quote.result.pointsUsed,
+      couponsApplied: quote.result.coupons.filter((c) => c.applied).map((c) => c.couponId),
+    },
+  };
+  const placedLines = new Map<string, { orderId: string; orderLineId: string; shopId: string }>();
   const placed: { order: Order; lines: { sku: SkuForSale; quantity: number }[] }[] = [];
   for (const p of planned) {
     const [order] = (await tx.insert(orders).values(p.order).returning()) as Order[];
@@ -116,8 +167,11 @@ export async function checkout(
       ref: order.id,
       now,
     });
+    const line = priced.get(sku.skuId)!;
+    const orderLineId = newId('oln');
+    placedLines.set(sku.skuId, { orderId: order.id, orderLineId, shopId: order.shopId });
     await tx.insert(orderLines).values({
-      id: newId('oln'),
+      id: orderLineId,
       orderId: order.id,
       skuId: sku.skuId,
       productId: sku.productId,
@@ -128,12 +182,14 @@ export async function checkout(
       unitPrice: sku.price,
       quantity,
       lineTotal: sku.price * quantity,
-      // Until promotions exist the buyer pays the line total; the price engine will allocate discounts here.
-      paidAmount: sku.price * quantity,
+      paidAmount: line.paid,
+      pointsAmount: line.pointsAmount,
+      platformFunded: line.platformFunded,
       shipWithinHours: sku.shipWithinHours,
       reservationId: reservation.id,
     });
   }
+  await applyQuote(tx, { buyerId, paymentId, quote, placed: placedLines }, now);
   for (const { order } of placed) {
     await recordCreated(tx, order, { type: 'buyer', id: buyerId }, now);
     await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now });
@@ -141,6 +197,7 @@ export async function checkout(
       id: order.id,
       shopId: order.shopId,
       total: order.total,
+      pointsAmount: order.pointsAmount,
       returnInsurance: order.returnInsurance,
       returnInsurancePremium: order.returnInsurancePremium,
     });

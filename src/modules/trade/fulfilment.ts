@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError, conflict, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
@@ -6,6 +6,7 @@ import { emit } from '../../kernel/outbox';
 import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { commitReservation, releaseReservation } from '../inventory';
+import { releaseOrderPromotions } from '../promotions';
 import { CONFIRM_BY, getOrder, getShopOrder, linesOf, type Order, SHIP_BY, transition } from './orders';
 import { closePaymentIfAbandoned, lockPayment, providerSecret } from './payments';
 import { labelAccesses, orders, shipments } from './schema';
@@ -33,6 +34,20 @@ export async function closeUnpaid(tx: Executor, orderId: string, now: Date): Pro
   for (const line of (await linesOf(tx, [orderId])).get(orderId) ?? []) {
     await releaseReservation(tx, line.reservationId, now);
   }
+  const open = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.paymentId, closed.paymentId), ne(orders.status, 'closed')));
+  await releaseOrderPromotions(
+    tx,
+    {
+      orderId,
+      paymentId: closed.paymentId,
+      pointsAmount: closed.pointsAmount,
+      openOrderIds: open.map((o) => o.id),
+    },
+    now,
+  );
   await closePaymentIfAbandoned(tx, closed.paymentId);
   return closed;
 }

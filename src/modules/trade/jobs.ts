@@ -1,6 +1,7 @@
 import { registerDeadlineHandler } from '../../kernel/scheduler';
+import { setPaidOrderCheck } from '../promotions';
 import { closeUnpaid, markShipLate } from './fulfilment';
-import { CONFIRM_BY, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
+import { CONFIRM_BY, hasPaidOrder, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
 import { deliverSandboxCallback } from './payments';
 import { autoConfirm } from './receipt';
 
@@ -19,3 +20,5 @@ registerDeadlineHandler(CONFIRM_BY, async (tx, d, now) => {
 registerDeadlineHandler(SANDBOX_CALLBACK, async (tx, d, now) => {
   await deliverSandboxCallback(tx, d.subjectId, String(d.payload.chargeId), now);
 });
+
+setPaidOrderCheck(hasPaidOrder);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
@@ -229,6 +229,7 @@ export function orderView(o: Order, lines: OrderLine[], opts: { masked?: boolean
     paymentId: o.paymentId,
     status: o.status,
     total: o.total,
+    pointsAmount: o.pointsAmount,
     currency: o.currency,
     address,
     lines: lines.map((l) => ({
@@ -242,6 +243,7 @@ export function orderView(o: Order, lines: OrderLine[], opts: { masked?: boolean
       quantity: l.quantity,
       lineTotal: l.lineTotal,
       paidAmount: l.paidAmount,
+      pointsAmount: l.pointsAmount,
       refundedQuantity: l.refundedQuantity,
       refundedAmount: l.refundedAmount,
     })),
@@ -298,4 +300,14 @@ export async function shippedUnitsByShop(
     )
     .groupBy(orders.shopId);
   return new Map(rows.map((r) => [r.shopId, Number(r.units)]));
+}
+
+/** Whether the buyer has ever paid for an order (new-buyer coupons go to those who have not). */
+export async function hasPaidOrder(tx: Executor, buyerId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.buyerId, buyerId), isNotNull(orders.paidAt)))
+    .limit(1);
+  return !!row;
 }

@@ -6,6 +6,7 @@ import { emit } from '../../kernel/outbox';
 import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
+import { confirmPromotions } from '../promotions';
 import { campaignFor } from './campaigns';
 import {
   linesOf,
@@ -246,7 +247,8 @@ export async function applyNotification(
   const boughtCover = (o: (typeof orderRows)[number]) =>
     o.returnInsurance === 'buyer' ? o.returnInsurancePremium : 0;
   // Closed orders get back everything paid for them, the insurance bought with them included.
-  const refund = lost.reduce((s, o) => s + o.total + boughtCover(o), 0);
+  // Their points went back when they closed: only the cash part is owed.
+  const refund = lost.reduce((s, o) => s + o.total - o.pointsAmount + boughtCover(o), 0);
   const premiums = payable.reduce((s, o) => s + boughtCover(o), 0);
   const outcome: NotificationOutcome =
     payable.length === 0 ? 'refunded' : refund > 0 ? 'partially_refunded' : 'paid';
@@ -277,6 +279,14 @@ export async function applyNotification(
     if (!paid) continue; // cannot happen: the rows are locked
     await cancelDeadline(tx, PAY_BY, order.id, now);
     await scheduleDeadline(tx, { kind: SHIP_BY, subjectId: order.id, dueAt: shipBy, now });
+  }
+  if (payable.length) {
+    await confirmPromotions(
+      tx,
+      payment.id,
+      payable.map((o) => o.id),
+      now,
+    );
   }
   if (refund > 0) {
     await postTransaction(tx, {

@@ -1,10 +1,10 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { Executor } from '../../db';
-import { AppError, conflict, ruleViolation } from '../../kernel/errors';
+import { AppError, conflict, invalidField, ruleViolation } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
 import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
-import { rulesFor } from '../governance';
+import { rulesFor, sellerExtendDays } from '../governance';
 import {
   type Actor,
   CONFIRM_BY,
@@ -103,10 +103,6 @@ export async function extendReceipt(
   return row!;
 }
 
-/** The extensions a seller may grant, in days. */
-export const SELLER_EXTEND_DAYS = [3, 5, 7, 10] as const;
-export type SellerExtendDays = (typeof SELLER_EXTEND_DAYS)[number];
-
 /**
  * The seller gives the buyer more time to confirm receipt (e.g. a slow delivery): any number of
  * times, on a shipped order whose receipt clock is running. The buyer's own allowance is untouched.
@@ -116,7 +112,7 @@ export async function sellerExtendReceipt(
   tx: Executor,
   shopId: string,
   orderId: string,
-  input: { days: SellerExtendDays; accountId: string },
+  input: { days: number; accountId: string },
   now: Date,
 ): Promise<Order> {
   const order = await getShopOrder(tx, shopId, orderId);
@@ -124,6 +120,10 @@ export async function sellerExtendReceipt(
     throw ruleViolation('seller_extend_receipt_not_shipped', { status: order.status });
   }
   if (order.receiptPausedMs !== null) throw ruleViolation('seller_extend_receipt_clock_paused');
+  // The extensions a seller may grant are the order's rules' (3, 5, 7 or 10 days by default).
+  const allowed = sellerExtendDays((await rulesFor(tx, order.shopKind, order.createdAt)).rules);
+  if (!allowed.includes(input.days))
+    throw invalidField('/days', 'field.enum', { allowed: allowed.join(', ') });
   const confirmBy = new Date(order.confirmBy.getTime() + input.days * DAY_MS);
   // Conditional on the deadline that was read, so two concurrent extensions both count or one retries.
   const [row] = await tx

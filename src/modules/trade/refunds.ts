@@ -77,21 +77,56 @@ export function planRefundLines(
  * beyond what was bought and paid. Units of an order not yet shipped go back to sale. When nothing
  * is left to refund, a paid or shipped order closes; a succeeded one stays succeeded.
  */
+export interface AppliedRefundLine {
+  orderLineId: string;
+  categoryId: string;
+  quantity: number;
+  amount: number;
+  /** The part of `amount` the buyer had paid with points. */
+  pointsPart: number;
+  /** The platform-funded discount on the refunded units (owed back by a shop already paid it). */
+  platformPart: number;
+}
+
+/** The share of `part` that `after` cumulative units or fen carry, less what `before` carried. */
+function cumulativeShare(part: number, before: number, after: number, whole: number): number {
+  if (part === 0 || whole === 0) return 0;
+  const at = (n: number) => Number((BigInt(part) * BigInt(n)) / BigInt(whole));
+  return at(after) - at(before);
+}
+
 export async function applyRefundToOrder(
   tx: Executor,
   order: Order,
   requested: RefundLineRequest[],
   input: { actor: Actor; reason: string; now: Date },
-): Promise<{
-  amount: number;
-  lines: { orderLineId: string; quantity: number; amount: number }[];
-  order: Order;
-}> {
+): Promise<{ amount: number; lines: AppliedRefundLine[]; order: Order }> {
   const { now } = input;
   const current = (await linesOf(tx, [order.id])).get(order.id) ?? [];
   const planned = planRefundLines(current, requested);
   if (planned.length === 0) throw conflict('order_fully_refunded');
+  const byId = new Map(current.map((l) => [l.id, l]));
+  const applied: AppliedRefundLine[] = [];
   for (const p of planned) {
+    const line = byId.get(p.orderLineId)!;
+    applied.push({
+      orderLineId: line.id,
+      categoryId: line.categoryId,
+      quantity: p.quantity,
+      amount: p.amount,
+      pointsPart: cumulativeShare(
+        line.pointsAmount,
+        line.refundedAmount,
+        line.refundedAmount + p.amount,
+        line.paidAmount,
+      ),
+      platformPart: cumulativeShare(
+        line.platformFunded,
+        line.refundedQuantity,
+        line.refundedQuantity + p.quantity,
+        line.quantity,
+      ),
+    });
     const [row] = await tx
       .update(orderLines)
       .set({
@@ -127,5 +162,5 @@ export async function applyRefundToOrder(
     await cancelDeadline(tx, order.status === 'paid' ? SHIP_BY : CONFIRM_BY, order.id, now);
     result = closed;
   }
-  return { amount: planned.reduce((s, p) => s + p.amount, 0), lines: planned, order: result };
+  return { amount: planned.reduce((s, p) => s + p.amount, 0), lines: applied, order: result };
 }

@@ -2,9 +2,10 @@ import { type TSchema, Type } from 'typebox';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
 import { AppError } from '../../kernel/errors';
-import { Amount } from '../../kernel/money';
+import { t } from '../../kernel/i18n';
+import { Amount, formatMoney } from '../../kernel/money';
 import { PageQuery, pageSchema } from '../../kernel/pagination';
-import { ShopKindSchema } from '../governance';
+import { DISCOUNT_KINDS, ShopKindSchema } from '../governance';
 import { requireBuyer, requireOperator } from '../identity';
 import { requireShopRole } from '../merchants';
 import { createCampaign, listCampaigns, type ShipDeadlineCampaign } from './campaigns';
@@ -19,7 +20,7 @@ import {
 } from './fulfilment';
 import { getBuyerOrder, getShopOrder, linesOf, listOrders, orderView, shippingStats } from './orders';
 import { configureSecrets, receiveNotification, startPayment } from './payments';
-import { confirmReceipt, extendReceipt, SELLER_EXTEND_DAYS, sellerExtendReceipt } from './receipt';
+import { confirmReceipt, extendReceipt, sellerExtendReceipt } from './receipt';
 import { ORDER_STATUSES } from './schema';
 import { withdraw } from './settlement';
 import './messages';
@@ -46,6 +47,42 @@ const CartLine = Type.Object({
     }),
   ),
 });
+const Discount = Type.Object({
+  kind: Type.Enum([...DISCOUNT_KINDS]),
+  promotionId: Type.String(),
+  amount: Amount,
+  merchantFunded: Amount,
+  platformFunded: Amount,
+});
+const Pricing = Type.Object(
+  {
+    lines: Type.Array(
+      Type.Object({
+        skuId: Type.String(),
+        shopId: Type.String(),
+        quantity: Type.Integer(),
+        listTotal: Amount,
+        discounts: Type.Array(Discount),
+        paid: Type.Integer({ description: 'what the line costs after every discount, points included' }),
+        pointsAmount: Type.Integer(),
+      }),
+    ),
+    listTotal: Amount,
+    discountTotal: Amount,
+    total: Amount,
+    pointsUsed: Type.Integer(),
+    coupons: Type.Array(
+      Type.Object({
+        couponId: Type.String(),
+        applied: Type.Boolean(),
+        reason: Type.Optional(Type.String()),
+        missing: Type.Optional(Type.Integer({ description: 'fen still to spend to reach the threshold' })),
+        explanation: Type.Optional(Type.String()),
+      }),
+    ),
+  },
+  { description: 'the price engine: list price, each discount in stacking order, what is paid' },
+);
 const CartView = Type.Object({
   shops: Type.Array(
     Type.Object({
@@ -57,6 +94,7 @@ const CartView = Type.Object({
   ),
   total: Amount,
   currency: Type.String(),
+  pricing: Type.Optional(Type.Union([Pricing, Type.Null()])),
 });
 
 const Address = Type.Object(
@@ -77,6 +115,7 @@ const OrderView = Type.Object({
   paymentId: Type.String(),
   status: OrderStatus,
   total: Amount,
+  pointsAmount: Type.Integer({ description: 'the part of total paid with points' }),
   currency: Type.String(),
   address: Type.Object({
     name: Type.String(),
@@ -96,6 +135,7 @@ const OrderView = Type.Object({
       quantity: Type.Integer(),
       lineTotal: Amount,
       paidAmount: Type.Integer({ description: 'what the buyer paid for the line after discounts, in fen' }),
+      pointsAmount: Type.Integer({ description: 'the part of paidAmount paid with points' }),
       refundedQuantity: Type.Integer(),
       refundedAmount: Type.Integer(),
     }),
@@ -179,13 +219,43 @@ export async function tradeRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'The cart grouped by shop, priced as it would be charged',
+        summary: 'The cart grouped by shop, priced as it would be charged with the chosen coupons and points',
+        querystring: Type.Object(
+          {
+            couponIds: Type.Optional(
+              Type.String({ maxLength: 1000, description: 'comma-separated ids of my coupons to try' }),
+            ),
+            usePoints: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: CartView },
       },
     },
     async (req) => {
       const { accountId } = requireBuyer(req);
-      return viewCart(db, accountId);
+      const couponIds = req.query.couponIds?.split(',').filter(Boolean);
+      const view = await viewCart(db, accountId, {
+        couponIds,
+        usePoints: req.query.usePoints,
+        now: clock.now(),
+      });
+      const locale = req.locale ?? 'zh-CN';
+      if (view.pricing) {
+        // Say why a coupon does not apply, in the buyer's language ("spend ¥23.50 more").
+        for (const c of view.pricing.coupons as {
+          reason?: string;
+          missing?: number;
+          explanation?: string;
+        }[]) {
+          if (c.reason) {
+            c.explanation = t(`coupon_note.${c.reason}`, locale, {
+              missing: formatMoney({ amount: c.missing ?? 0, currency: 'CNY' }, locale),
+            });
+          }
+        }
+      }
+      return view;
     },
   );
 
@@ -258,6 +328,8 @@ export async function tradeRoutes(app: App): Promise<void> {
           {
             address: Address,
             skuIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: 200, uniqueItems: true })),
+            couponIds: Type.Optional(Type.Array(Id, { maxItems: 20, uniqueItems: true })),
+            usePoints: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
             returnInsurance: Type.Optional(
               Type.Boolean({
                 description: 'buy return-shipping insurance for each order whose shop does not give it',
@@ -273,11 +345,18 @@ export async function tradeRoutes(app: App): Promise<void> {
                 id: Type.String(),
                 shopId: Type.String(),
                 total: Amount,
+                pointsAmount: Amount,
                 returnInsurance: Type.Enum(['none', 'buyer', 'shop']),
                 returnInsurancePremium: Amount,
               }),
             ),
             payment: Type.Object({ id: Type.String(), amount: Amount }),
+            pricing: Type.Object({
+              listTotal: Amount,
+              discountTotal: Amount,
+              pointsUsed: Type.Integer(),
+              couponsApplied: Type.Array(Type.String()),
+            }),
           }),
         },
       },
@@ -636,7 +715,14 @@ export async function tradeRoutes(app: App): Promise<void> {
         summary: 'Give the buyer more days to confirm receipt (shipped orders, clock running; repeatable)',
         params: ShopOrderParams,
         body: Type.Object(
-          { days: Type.Enum([...SELLER_EXTEND_DAYS], { description: 'days added to the confirm-by' }) },
+          {
+            days: Type.Integer({
+              minimum: 1,
+              maximum: 60,
+              description:
+                "days added to the confirm-by: one of the rule set's seller extensions (3, 5, 7, 10)",
+            }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ id: Type.String(), confirmBy: DateTime }) },

@@ -108,6 +108,8 @@ export const orders = pgTable(
     returnInsurance: text('return_insurance', { enum: ['none', 'buyer', 'shop'] })
       .notNull()
       .default('none'),
+    /** The part of `total` paid with platform points (in fen): it came from the points liability, not the buyer's cash. */
+    pointsAmount: bigint('points_amount', { mode: 'number' }).notNull().default(0),
     /** The premium of that insurance, in fen: paid with the order (buyer) or out of settlement (shop). */
     returnInsurancePremium: bigint('return_insurance_premium', { mode: 'number' }).notNull().default(0),
   },
@@ -136,6 +138,9 @@ export const orderLines = pgTable(
     lineTotal: bigint('line_total', { mode: 'number' }).notNull(),
     /** What the buyer actually paid for the line after every discount: the most a refund can return. */
     paidAmount: bigint('paid_amount', { mode: 'number' }).notNull(),
+    /** The part of paidAmount paid with points, and the discounts on the line the platform funds. */
+    pointsAmount: bigint('points_amount', { mode: 'number' }).notNull().default(0),
+    platformFunded: bigint('platform_funded', { mode: 'number' }).notNull().default(0),
     /** Units and fen of this line refunded so far (never more than quantity and paidAmount). */
     refundedQuantity: integer('refunded_quantity').notNull().default(0),
     refundedAmount: bigint('refunded_amount', { mode: 'number' }).notNull().default(0),

@@ -5,6 +5,8 @@ import { emit } from '../../kernel/outbox';
 import { recordSales } from '../catalog';
 import { commissionRateBp, rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction, shopAccount } from '../ledger';
+import { earnTradePoints } from '../points';
+import { PROMOTION_EXPENSE } from '../promotions';
 import { linesOf, type Order, type OrderLine } from './orders';
 import { RETURN_INSURANCE_REVENUE } from './payments';
 import { withdrawals } from './schema';
@@ -17,6 +19,23 @@ export function commissionOf(
   rateBp: (categoryId: string) => number,
 ): number {
   return lines.reduce((s, l) => s + Math.floor((l.amount * rateBp(l.categoryId)) / 10_000), 0);
+}
+
+/**
+ * The platform-funded discount of a line's units not refunded (the rest is never paid to the shop).
+ * Refunded units carry floor(funded x refunded / quantity), the same cumulative split refunds use,
+ * so what a shop is paid now and what it owes back later for the remaining units always match.
+ */
+export function platformShareOf(line: OrderLine): number {
+  if (line.platformFunded === 0) return 0;
+  const refundedShare = (BigInt(line.platformFunded) * BigInt(line.refundedQuantity)) / BigInt(line.quantity);
+  return line.platformFunded - Number(refundedShare);
+}
+
+/** The points part of what was refunded of a line so far (the same cumulative split refunds use). */
+function pointsRefundedOf(line: OrderLine): number {
+  if (line.pointsAmount === 0 || line.paidAmount === 0) return 0;
+  return Number((BigInt(line.pointsAmount) * BigInt(line.refundedAmount)) / BigInt(line.paidAmount));
 }
 
 /** What settling a line pays for: what the buyer paid for it less what was refunded before. */
@@ -41,17 +60,25 @@ export async function orderCommissionRate(
  */
 export async function settleOrder(tx: Executor, order: Order, now: Date): Promise<{ commission: number }> {
   const lines = (await linesOf(tx, [order.id])).get(order.id) ?? [];
-  const rate = await orderCommissionRate(tx, order);
+  const { rules } = await rulesFor(tx, order.shopKind, order.createdAt);
+  const rate = (categoryId: string) => commissionRateBp(rules, categoryId);
   const held = lines.reduce((s, l) => s + settledAmountOf(l), 0);
+  // Commission is on what the shop sells for: what the buyer paid plus what the platform funds.
   const commission = commissionOf(
-    lines.map((l) => ({ amount: settledAmountOf(l), categoryId: l.categoryId })),
+    lines.map((l) => ({ amount: settledAmountOf(l) + platformShareOf(l), categoryId: l.categoryId })),
     rate,
   );
+  // Discounts the platform funds are paid to the shop now, for the units not refunded.
+  const platformFunded = lines.reduce((s, l) => s + platformShareOf(l), 0);
   const premium =
-    order.returnInsurance === 'shop' ? Math.min(order.returnInsurancePremium, held - commission) : 0;
-  const toShop = held - commission - premium;
-  if (held > 0) {
-    const postings = [{ account: PLATFORM_ESCROW, amount: held }];
+    order.returnInsurance === 'shop'
+      ? Math.min(order.returnInsurancePremium, held + platformFunded - commission)
+      : 0;
+  const toShop = held + platformFunded - commission - premium;
+  if (held + platformFunded > 0) {
+    const postings = [];
+    if (held > 0) postings.push({ account: PLATFORM_ESCROW, amount: held });
+    if (platformFunded > 0) postings.push({ account: PROMOTION_EXPENSE, amount: platformFunded });
     if (toShop > 0) postings.push({ account: shopAccount(order.shopId, 'balance'), amount: -toShop });
     if (commission > 0) postings.push({ account: COMMISSION_ACCOUNT, amount: -commission });
     if (premium > 0) postings.push({ account: RETURN_INSURANCE_REVENUE, amount: -premium });
@@ -63,6 +90,21 @@ export async function settleOrder(tx: Executor, order: Order, now: Date): Promis
       postings,
       now,
     });
+  }
+  // Points on the money paid for what was kept (points paid with earn none), at the order's rules.
+  const earnRateBp = rules.points.earnRateBp ?? 0;
+  if (earnRateBp > 0) {
+    await earnTradePoints(
+      tx,
+      {
+        buyerId: order.buyerId,
+        orderId: order.id,
+        paid: lines.reduce((s, l) => s + settledAmountOf(l) - (l.pointsAmount - pointsRefundedOf(l)), 0),
+        earnRateBp,
+        fenPerPoint: rules.points.fenPerPoint,
+      },
+      now,
+    );
   }
   const byProduct = new Map<string, number>();
   for (const l of lines) {

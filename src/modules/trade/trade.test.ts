@@ -368,6 +368,7 @@ describe('cart and checkout details', () => {
         id: expect.any(String),
         shopId: market.shopId,
         total: 6_000,
+        pointsAmount: 0,
         returnInsurance: 'none',
         returnInsurancePremium: 0,
       },

@@ -1,0 +1,344 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { migrateDatabase, openDatabase } from '../src/db';
+import {
+  type BehaviourEvent,
+  type EventKind,
+  flows,
+  funnel,
+  insertEvents,
+  recomputeFacts,
+  storeEvents,
+  takeSnapshot,
+} from '../src/modules/databank';
+import { dayLabel, dayOf } from '../src/modules/databank/days';
+import { DEFAULT_RULES } from '../src/modules/governance';
+import { machine, percentile, ROOT, saveResult, scratchDatabase } from './lib';
+
+/**
+ * The data bank at scale, as issue 7 asks: N behaviour events generated with the distributions of the
+ * real Taobao UserBehavior sample (behaviour mix, events per user, category skew), bulk-ingested into
+ * PostgreSQL (several connections, unnest multi-row inserts into the day partitions), all AIPL facts
+ * recomputed from the raw events, then a brand's funnel and a flow queried repeatedly.
+ * Synthetic data following the real sample; no real consumer is in it.
+ */
+export async function main(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string', default: '10000000' },
+      connections: { type: 'string', default: '4' },
+      batch: { type: 'string', default: '20000' },
+      shops: { type: 'string', default: '200' },
+      brands: { type: 'string', default: '500' },
+      queries: { type: 'string', default: '200' },
+      real: { type: 'boolean', default: false },
+    },
+  });
+  if (values.real) return realCheck();
+  const total = Number(values.events);
+  const connections = Number(values.connections);
+  const batchSize = Number(values.batch);
+  const sample = loadSample();
+  const scratch = await scratchDatabase('jishi_bench_databank');
+  const database = await openDatabase({ databaseUrl: scratch.url, poolSize: connections + 2 });
+  const db = database.db;
+  try {
+    await migrateDatabase(database);
+    const now = new Date();
+    const today = dayOf(now);
+    const gen = new Generator(sample, Number(values.shops), Number(values.brands), today);
+
+    // Ingest: C connections, each inserting batches in its own transaction.
+    let produced = 0;
+    let seq = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (produced < total) {
+        const n = Math.min(batchSize, total - produced);
+        produced += n;
+        const events = gen.events(n, seq);
+        seq += n;
+        await db.transaction((tx) => insertEvents(tx, events, now));
+      }
+    };
+    await Promise.all(Array.from({ length: connections }, worker));
+    const ingestSeconds = (performance.now() - started) / 1000;
+    console.log(`ingested ${total.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s`);
+
+    const r0 = performance.now();
+    const rows = await db.transaction((tx) => recomputeFacts(tx));
+    const recomputeSeconds = (performance.now() - r0) / 1000;
+    console.log(
+      `recomputed ${rows.toLocaleString('en')} AIPL facts rows in ${recomputeSeconds.toFixed(1)} s`,
+    );
+
+    const windows = DEFAULT_RULES.market.aipl;
+    const s0 = performance.now();
+    await db.transaction((tx) => takeSnapshot(tx, today - 1, async () => windows, now));
+    await db.transaction((tx) => takeSnapshot(tx, today + 14, async () => windows, now));
+    const snapshotSeconds = (performance.now() - s0) / 1000;
+
+    // The busiest shop's busiest brand: the worst case for one merchant's queries.
+    const [top] = (
+      (await db.execute(
+        `select shop_id, scope, count(*)::int as n from aipl_facts where scope like 'brand:%' group by 1, 2 order by 3 desc limit 1`,
+      )) as unknown as { rows: { shop_id: string; scope: string; n: number }[] }
+    ).rows;
+    if (!top) throw new Error('no facts');
+    const time = async (fn: () => Promise<unknown>) => {
+      const lat: number[] = [];
+      for (let i = 0; i < Number(values.queries); i++) {
+        const t = performance.now();
+        await fn();
+        lat.push(performance.now() - t);
+      }
+      lat.sort((a, b) => a - b);
+      return { p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    };
+    const funnelMs = await time(() => funnel(db, top.shop_id, top.scope, today, windows));
+    const flowMs = await time(() => flows(db, top.shop_id, top.scope, today - 1, today + 14));
+    const counts = await funnel(db, top.shop_id, top.scope, today, windows);
+
+    const summary = {
+      machine: machine(),
+      events: total,
+      connections,
+      batchSize,
+      eventsPerSecond: Math.round(total / ingestSeconds),
+      ingestSeconds,
+      factsRows: rows,
+      recomputeSeconds,
+      snapshotSeconds,
+      queryScope: { shopId: top.shop_id, scope: top.scope, consumers: top.n, funnel: counts },
+      flowDays: [dayLabel(today - 1), dayLabel(today + 14)],
+      funnelMs,
+      flowMs,
+      targets: { eventsPerSecond: 200_000, recomputeSeconds: 30, p99Ms: 50 },
+      data: `synthetic, following ${sample.source}`,
+    };
+    console.log(JSON.stringify(summary, null, 2));
+    console.log(`written to ${saveResult('databank', summary)}`);
+  } finally {
+    await database.close();
+    await scratch.drop();
+  }
+}
+
+interface Sample {
+  source: string;
+  /** Behaviour kinds in the sample's proportions (one entry per row, shuffled use). */
+  kinds: EventKind[];
+  /** Events per user, one entry per sampled user. */
+  perUser: number[];
+  /** Category popularity: rows per category, descending. */
+  categoryWeights: number[];
+  /** Share of each of the 9 days. */
+  dayWeights: number[];
+}
+
+const KINDS: Record<string, EventKind> = { pv: 'view', fav: 'favourite', cart: 'cart', buy: 'purchase' };
+
+/** Distributions from the real extract (or the committed slice when the shared data is absent). */
+function loadSample(): Sample {
+  const full = join(ROOT, '../shared/data/taobao-userbehavior/userbehavior_head_815users.csv.gz');
+  const slice = join(ROOT, 'src/modules/databank/fixtures/userbehavior-slice.csv');
+  const text = existsSync(full)
+    ? gunzipSync(readFileSync(full)).toString('utf8')
+    : readFileSync(slice, 'utf8');
+  const kinds: EventKind[] = [];
+  const users = new Map<string, number>();
+  const cats = new Map<string, number>();
+  const days = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const [user, , cat, b, ts] = line.split(',');
+    const kind = b ? KINDS[b] : undefined;
+    if (!user || !cat || !kind || !ts) continue;
+    kinds.push(kind);
+    users.set(user, (users.get(user) ?? 0) + 1);
+    cats.set(cat, (cats.get(cat) ?? 0) + 1);
+    const d = dayOf(new Date(Number(ts) * 1000));
+    days.set(d, (days.get(d) ?? 0) + 1);
+  }
+  const lastDay = Math.max(...[...days.entries()].filter(([, n]) => n > 100).map(([d]) => d));
+  const dayWeights = Array.from({ length: 9 }, (_, i) => days.get(lastDay - 8 + i) ?? 0);
+  return {
+    source: existsSync(full) ? 'the 84,475-row Taobao UserBehavior extract' : 'the committed 3,055-row slice',
+    kinds,
+    perUser: [...users.values()],
+    categoryWeights: [...cats.values()].sort((a, b) => b - a),
+    dayWeights,
+  };
+}
+
+/** A small deterministic PRNG (mulberry32), so runs are comparable. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function cumulative(weights: number[]): number[] {
+  const out: number[] = [];
+  let sum = 0;
+  for (const w of weights) {
+    sum += w;
+    out.push(sum);
+  }
+  return out.map((x) => x / sum);
+}
+
+function pick(cum: number[], r: number): number {
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid]! < r) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+class Generator {
+  private readonly random = rng(649);
+  private readonly catCum: number[];
+  private readonly dayCum: number[];
+  private user = 0;
+  private left = 0;
+
+  constructor(
+    private readonly sample: Sample,
+    private readonly shops: number,
+    private readonly brands: number,
+    private readonly today: number,
+  ) {
+    this.catCum = cumulative(sample.categoryWeights);
+    this.dayCum = cumulative(sample.dayWeights);
+  }
+
+  /** Users come one after another with the sample's events-per-user counts, as the file does. */
+  events(n: number, seq: number): BehaviourEvent[] {
+    const out: BehaviourEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      if (this.left === 0) {
+        this.user++;
+        this.left = this.sample.perUser[Math.floor(this.random() * this.sample.perUser.length)]!;
+      }
+      this.left--;
+      const kind = this.sample.kinds[Math.floor(this.random() * this.sample.kinds.length)]!;
+      const category = pick(this.catCum, this.random());
+      // Each category belongs to a few shops and brands, so a brand's consumers cluster as in a market.
+      const shop = (category * 7 + Math.floor(this.random() * 3)) % this.shops;
+      const brand = (category * 13 + shop) % this.brands;
+      const day = this.today - 9 + pick(this.dayCum, this.random());
+      const at = new Date((day * 86_400 + Math.floor(this.random() * 86_400) - 8 * 3600) * 1000);
+      out.push({
+        id: `b${seq + i}`,
+        kind,
+        occurredAt: at,
+        consumerId: `u${this.user}`,
+        deviceId: null,
+        shopId: `shop${shop}`,
+        productId: `p${category}-${shop}`,
+        skuId: null,
+        brandId: `brand${brand}`,
+        categoryId: `cat${category}`,
+        channel: 'bench',
+        region: null,
+        quantity: kind === 'purchase' ? 1 : null,
+        amount: kind === 'purchase' ? 9900 : null,
+        rating: null,
+        source: 'bench',
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * `--real`: the whole real extract (84,475 events, 815 users) through the incremental path in
+ * batches of 1,000 as POST /events would take them, then a full recompute, which must agree row for
+ * row. One shop; each Taobao category is a category scope and the whole file one brand. Stages are
+ * read on 2017-12-04, the day after the extract ends.
+ */
+async function realCheck() {
+  const file = join(ROOT, '../shared/data/taobao-userbehavior/userbehavior_head_815users.csv.gz');
+  if (!existsSync(file)) throw new Error(`${file} is not there`);
+  const scratch = await scratchDatabase('jishi_bench_databank_real');
+  const database = await openDatabase({ databaseUrl: scratch.url, poolSize: 2 });
+  const db = database.db;
+  try {
+    await migrateDatabase(database);
+    const rows = gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n');
+    const now = new Date('2017-12-04T12:00:00+08:00');
+    const seen = new Map<string, number>();
+    const events: BehaviourEvent[] = [];
+    for (const line of rows) {
+      const [user, item, cat, b, ts] = line.split(',');
+      const kind = b ? KINDS[b] : undefined;
+      if (!user || !item || !cat || !kind || !ts) continue;
+      const n = (seen.get(line) ?? 0) + 1;
+      seen.set(line, n);
+      events.push({
+        id: `${line}#${n}`,
+        kind,
+        occurredAt: new Date(Number(ts) * 1000),
+        consumerId: `tb:${user}`,
+        deviceId: null,
+        shopId: 'taobao',
+        productId: item,
+        skuId: null,
+        brandId: 'taobao',
+        categoryId: cat,
+        channel: 'import',
+        region: null,
+        quantity: kind === 'purchase' ? 1 : null,
+        amount: kind === 'purchase' ? 0 : null,
+        rating: null,
+        source: 'taobao-userbehavior',
+      });
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < events.length; i += 1000) {
+      await db.transaction((tx) => storeEvents(tx, events.slice(i, i + 1000), now));
+    }
+    const incrementalSeconds = (performance.now() - t0) / 1000;
+    const read = async () =>
+      (
+        (await db.execute(
+          'select shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend from aipl_facts order by 1, 2, 3',
+        )) as unknown as { rows: unknown[] }
+      ).rows;
+    const incremental = await read();
+    const t1 = performance.now();
+    await db.transaction((tx) => recomputeFacts(tx));
+    const recomputeSeconds = (performance.now() - t1) / 1000;
+    const rebuilt = await read();
+    const same = JSON.stringify(incremental) === JSON.stringify(rebuilt);
+    const day = dayOf(now);
+    const windows = DEFAULT_RULES.market.aipl;
+    const brand = await funnel(db, 'taobao', 'brand:taobao', day, windows);
+    const summary = {
+      events: events.length,
+      factsRows: incremental.length,
+      incrementalEqualsRecompute: same,
+      incrementalSeconds,
+      recomputeSeconds,
+      stagesOn: dayLabel(day),
+      wholeFileAsOneBrand: brand,
+    };
+    console.log(JSON.stringify(summary, null, 2));
+    console.log(`written to ${saveResult('databank-real', summary)}`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    await database.close();
+    await scratch.drop();
+  }
+}

@@ -1,0 +1,347 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Executor } from '../../db';
+import {
+  type AiplWindows,
+  effectOf,
+  type Facts,
+  factsOfEvent,
+  mergeFacts,
+  PURCHASE_DAYS_KEPT,
+  type ScopeKind,
+  type STAGES,
+  type StageOrNone,
+} from './aipl-rules';
+import { dayOf } from './days';
+import type { BehaviourEvent } from './events';
+import { ensureEventStore, pgArray } from './events';
+import { aiplDaily, aiplFacts, aiplSnapshotDays, aiplStageChanges } from './schema';
+
+const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
+
+export const brandScope = (brandId: string) => `brand:${brandId}`;
+export const categoryScope = (categoryId: string) => `category:${categoryId}`;
+
+/** The scopes an event speaks for: its brand and its category, within its shop. */
+function scopesOf(e: BehaviourEvent): { scope: string; kind: ScopeKind }[] {
+  const out: { scope: string; kind: ScopeKind }[] = [];
+  if (e.brandId) out.push({ scope: brandScope(e.brandId), kind: 'brand' });
+  if (e.categoryId) out.push({ scope: categoryScope(e.categoryId), kind: 'category' });
+  return out;
+}
+
+/**
+ * The incremental path: folds new events into the facts rows, one upsert for the batch. The merge in
+ * SQL is the same join as mergeFacts, so the result does not depend on how events were batched.
+ */
+export async function applyFacts(tx: Executor, events: BehaviourEvent[]): Promise<void> {
+  const byKey = new Map<string, { shopId: string; scope: string; consumerId: string; facts: Facts }>();
+  for (const e of events) {
+    if (!e.shopId) continue;
+    const day = dayOf(e.occurredAt);
+    for (const s of scopesOf(e)) {
+      const key = `${e.shopId}\u0000${s.scope}\u0000${e.consumerId}`;
+      const add = factsOfEvent(effectOf(e.kind, s.kind, e.rating), day, e.amount);
+      const prior = byKey.get(key);
+      byKey.set(key, {
+        shopId: e.shopId,
+        scope: s.scope,
+        consumerId: e.consumerId,
+        facts: prior ? mergeFacts(prior.facts, add) : add,
+      });
+    }
+  }
+  const rows = [...byKey.values()];
+  for (let i = 0; i < rows.length; i += 2000) await upsertFacts(tx, rows.slice(i, i + 2000));
+}
+
+const num = (n: number | null) => (n === null ? null : String(n));
+const intArray = (days: number[]) => `{${days.join(',')}}`;
+
+async function upsertFacts(
+  tx: Executor,
+  rows: { shopId: string; scope: string; consumerId: string; facts: Facts }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    insert into aipl_facts as f (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend)
+    select s, sc, c, e, v::integer[], a, p::integer[], pr, sp from unnest(
+      ${pgArray(rows.map((r) => r.shopId))}::text[],
+      ${pgArray(rows.map((r) => r.scope))}::text[],
+      ${pgArray(rows.map((r) => r.consumerId))}::text[],
+      ${pgArray(rows.map((r) => num(r.facts.exposureDay)))}::integer[],
+      ${pgArray(rows.map((r) => intArray(r.facts.viewDays)))}::text[],
+      ${pgArray(rows.map((r) => num(r.facts.activeDay)))}::integer[],
+      ${pgArray(rows.map((r) => intArray(r.facts.purchaseDays)))}::text[],
+      ${pgArray(rows.map((r) => num(r.facts.praiseDay)))}::integer[],
+      ${pgArray(rows.map((r) => String(r.facts.spend)))}::bigint[]
+    ) as u(s, sc, c, e, v, a, p, pr, sp)
+    on conflict (shop_id, scope, consumer_id) do update set
+      exposure_day = greatest(f.exposure_day, excluded.exposure_day),
+      view_days = array(select distinct d from unnest(f.view_days || excluded.view_days) d order by d desc limit 2),
+      active_day = greatest(f.active_day, excluded.active_day),
+      purchase_days = array(
+        select distinct d from unnest(f.purchase_days || excluded.purchase_days) d
+        where d >= (select max(x) from unnest(f.purchase_days || excluded.purchase_days) x) - ${PURCHASE_DAYS_KEPT}
+        order by d desc),
+      praise_day = greatest(f.praise_day, excluded.praise_day),
+      spend = f.spend + excluded.spend`);
+}
+
+/**
+ * The facts of every (shop, scope, consumer) rebuilt from the raw events, for one shop or all. The
+ * effect of each behaviour is the CASE below, which says what effectOf says.
+ */
+export async function recomputeFacts(
+  tx: Executor,
+  filter: { shopId?: string; consumerIds?: string[] } = {},
+): Promise<number> {
+  const where = [
+    filter.shopId ? sql`e.shop_id = ${filter.shopId}` : sql`e.shop_id is not null`,
+    filter.consumerIds ? sql`e.consumer_id = any(${pgArray(filter.consumerIds)}::text[])` : sql`true`,
+  ];
+  const factsWhere = [
+    filter.shopId ? eq(aiplFacts.shopId, filter.shopId) : undefined,
+    filter.consumerIds
+      ? sql`${aiplFacts.consumerId} = any(${pgArray(filter.consumerIds)}::text[])`
+      : undefined,
+  ];
+  await ensureEventStore(tx);
+  await tx.delete(aiplFacts).where(and(...factsWhere));
+  const rows = rowsOf<{ n: number }>(
+    await tx.execute(sql`
+    with s as (
+      select e.shop_id, sc.scope, sc.t, e.consumer_id, e.kind, e.day, e.amount, e.rating
+      from databank_events e
+      cross join lateral (values ('brand:' || e.brand_id, 'brand'), ('category:' || e.category_id, 'category')) as sc(scope, t)
+      where ${sql.join(where, sql` and `)} and sc.scope is not null
+    ), g as (
+      select shop_id, scope, consumer_id,
+        max(day) filter (where kind = 'exposure' or (kind = 'search' and t = 'category')) as exposure_day,
+        (array_agg(distinct day order by day desc) filter (where kind = 'view'))[1:2] as view_days,
+        max(day) filter (where kind in ('click', 'favourite', 'cart', 'follow', 'join')
+          or (kind = 'search' and t = 'brand') or (kind = 'review' and rating is distinct from 1)) as active_day,
+        array_agg(distinct day order by day desc) filter (where kind = 'purchase') as purchase_days,
+        max(day) filter (where kind = 'share' or (kind = 'review' and rating = 1)) as praise_day,
+        coalesce(sum(amount) filter (where kind = 'purchase'), 0) as spend
+      from s group by shop_id, scope, consumer_id
+    ), ins as (
+      insert into aipl_facts (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend)
+      select shop_id, scope, consumer_id, exposure_day, coalesce(view_days, '{}'), active_day,
+        coalesce(array(select d from unnest(purchase_days) d where d >= purchase_days[1] - ${PURCHASE_DAYS_KEPT} order by d desc), '{}'),
+        praise_day, spend
+      from g
+      returning 1
+    )
+    select count(*)::int as n from ins`),
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once. */
+export function stageSql(today: number, w: AiplWindows) {
+  const within = (col: ReturnType<typeof sql.raw>, days: number) =>
+    sql`(${col} <= ${today} and ${today} - ${col} <= ${days})`;
+  return sql`case
+    when (select count(*) from unnest(${aiplFacts.purchaseDays}) d where d <= ${today} and ${today} - d <= ${w.loyaltyDays}) >= ${w.loyaltyMinPurchaseDays}
+      or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then 'loyalty'
+    when exists (select 1 from unnest(${aiplFacts.purchaseDays}) d where d <= ${today} and ${today} - d <= ${w.purchaseDays}) then 'purchase'
+    when ${within(sql.raw('aipl_facts.active_day'), w.interestDays)} or ${within(sql.raw('aipl_facts.view_days[2]'), w.interestDays)} then 'interest'
+    when ${within(sql.raw('aipl_facts.exposure_day'), w.awarenessDays)} or ${within(sql.raw('aipl_facts.view_days[1]'), w.awarenessDays)} then 'awareness'
+    else 'none' end`;
+}
+
+export type StageCounts = Record<(typeof STAGES)[number], number>;
+
+/** How many consumers of the scope are in each stage on `today` (the funnel). */
+export async function funnel(
+  tx: Executor,
+  shopId: string,
+  scope: string,
+  today: number,
+  w: AiplWindows,
+): Promise<StageCounts> {
+  const rows = await tx
+    .select({ stage: sql<string>`${stageSql(today, w)}`, n: sql<number>`count(*)::int` })
+    .from(aiplFacts)
+    .where(and(eq(aiplFacts.shopId, shopId), eq(aiplFacts.scope, scope)))
+    .groupBy(sql`1`);
+  const counts: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
+  for (const r of rows) if (r.stage !== 'none') counts[r.stage as keyof StageCounts] = Number(r.n);
+  return counts;
+}
+
+/** Every facts row of a shop (or all), for comparisons and exports. */
+export async function factsRows(tx: Executor, shopId?: string) {
+  return tx
+    .select()
+    .from(aiplFacts)
+    .where(shopId ? eq(aiplFacts.shopId, shopId) : undefined)
+    .orderBy(aiplFacts.shopId, aiplFacts.scope, aiplFacts.consumerId);
+}
+
+export type WindowsOfShop = (shopId: string) => Promise<AiplWindows>;
+
+/**
+ * The daily snapshot: each scope's stage counts on `day`, and a stage-change row for every consumer
+ * whose stage differs from their last recorded one. Taking the same day twice changes nothing.
+ */
+export async function takeSnapshot(
+  tx: Executor,
+  day: number,
+  windowsOf: WindowsOfShop,
+  now: Date,
+): Promise<{ scopes: number; changes: number }> {
+  const [taken] = await tx
+    .insert(aiplSnapshotDays)
+    .values({ day, takenAt: now })
+    .onConflictDoNothing()
+    .returning();
+  if (!taken) return { scopes: 0, changes: 0 };
+  // Shops whose consumers all dropped out still need their "lost" rows, hence the stage changes too.
+  const shops = rowsOf<{ shop_id: string }>(
+    await tx.execute(sql`select shop_id from aipl_facts union select shop_id from aipl_stage_changes`),
+  );
+  // One pass per distinct set of windows (one per rule set in force), not one per shop.
+  const groups = new Map<string, { w: AiplWindows; shopIds: string[] }>();
+  for (const { shop_id } of shops) {
+    const w = await windowsOf(shop_id);
+    const key = JSON.stringify(w);
+    const g = groups.get(key) ?? { w, shopIds: [] };
+    g.shopIds.push(shop_id);
+    groups.set(key, g);
+  }
+  let scopes = 0;
+  let changes = 0;
+  for (const { w, shopIds } of groups.values()) {
+    const ids = sql`${pgArray(shopIds)}::text[]`;
+    const [counted] = rowsOf<{ scopes: number; changes: number }>(
+      await tx.execute(sql`
+      with cur as materialized (
+        select shop_id, scope, consumer_id, ${stageSql(day, w)} as st from aipl_facts where shop_id = any(${ids})
+      ), daily as (
+        insert into aipl_daily (shop_id, scope, day, awareness, interest, purchase, loyalty)
+        select shop_id, scope, ${day},
+          count(*) filter (where st = 'awareness'), count(*) filter (where st = 'interest'),
+          count(*) filter (where st = 'purchase'), count(*) filter (where st = 'loyalty')
+        from cur group by shop_id, scope
+        on conflict do nothing returning 1
+      ), prev as (
+        select distinct on (shop_id, scope, consumer_id) shop_id, scope, consumer_id, stage
+        from aipl_stage_changes where shop_id = any(${ids}) and day < ${day}
+        order by shop_id, scope, consumer_id, day desc
+      ), diff as (
+        select coalesce(cur.shop_id, prev.shop_id) as shop_id, coalesce(cur.scope, prev.scope) as scope,
+          coalesce(cur.consumer_id, prev.consumer_id) as consumer_id, coalesce(cur.st, 'none') as st
+        from cur full join prev
+          on prev.shop_id = cur.shop_id and prev.scope = cur.scope and prev.consumer_id = cur.consumer_id
+        where coalesce(cur.st, 'none') is distinct from coalesce(prev.stage, 'none')
+      ), ins as (
+        insert into aipl_stage_changes (shop_id, scope, consumer_id, day, stage)
+        select shop_id, scope, consumer_id, ${day}, st from diff
+        on conflict do nothing returning 1
+      )
+      select (select count(*) from daily)::int as scopes, (select count(*) from ins)::int as changes`),
+    );
+    scopes += counted?.scopes ?? 0;
+    changes += counted?.changes ?? 0;
+  }
+  return { scopes, changes };
+}
+
+/** Stage counts per snapshot day in [from, to]: the assets over time. */
+export async function assetHistory(tx: Executor, shopId: string, scope: string, from: number, to: number) {
+  return tx
+    .select()
+    .from(aiplDaily)
+    .where(
+      and(
+        eq(aiplDaily.shopId, shopId),
+        eq(aiplDaily.scope, scope),
+        sql`${aiplDaily.day} between ${from} and ${to}`,
+      ),
+    )
+    .orderBy(aiplDaily.day);
+}
+
+export async function snapshotTaken(tx: Executor, day: number): Promise<boolean> {
+  const [row] = await tx.select().from(aiplSnapshotDays).where(eq(aiplSnapshotDays.day, day));
+  return row !== undefined;
+}
+
+export interface Flow {
+  from: StageOrNone;
+  to: StageOrNone;
+  consumers: number;
+}
+
+/**
+ * How consumers moved between the stages they had on two snapshot days. `none` on the left is new,
+ * on the right lost. Restricting to an audience (a campaign's consumers) is optional.
+ */
+export async function flows(
+  tx: Executor,
+  shopId: string,
+  scope: string,
+  fromDay: number,
+  toDay: number,
+  audience?: string[],
+): Promise<Flow[]> {
+  const only = audience ? sql`and consumer_id = any(${pgArray(audience)}::text[])` : sql``;
+  const rows = rowsOf<{ a: StageOrNone; b: StageOrNone; n: number }>(
+    await tx.execute(sql`
+    with a as (
+      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
+      where shop_id = ${shopId} and scope = ${scope} and day <= ${fromDay} ${only}
+      order by consumer_id, day desc
+    ), b as (
+      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
+      where shop_id = ${shopId} and scope = ${scope} and day <= ${toDay} ${only}
+      order by consumer_id, day desc
+    )
+    select coalesce(a.stage, 'none') as a, coalesce(b.stage, 'none') as b, count(*)::int as n
+    from a full join b on a.consumer_id = b.consumer_id
+    where coalesce(a.stage, 'none') <> 'none' or coalesce(b.stage, 'none') <> 'none'
+    group by 1, 2 order by 1, 2`),
+  );
+  return rows.map((r) => ({ from: r.a, to: r.b, consumers: Number(r.n) }));
+}
+
+/** Stage counts on a snapshot day from the change rows (what the flow's sides add up to). */
+export async function stageCountsOn(
+  tx: Executor,
+  shopId: string,
+  scope: string,
+  day: number,
+  audience?: string[],
+): Promise<StageCounts> {
+  const only = audience ? sql`and consumer_id = any(${pgArray(audience)}::text[])` : sql``;
+  const rows = rowsOf<{ stage: string; n: number }>(
+    await tx.execute(sql`
+    select stage, count(*)::int as n from (
+      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
+      where shop_id = ${shopId} and scope = ${scope} and day <= ${day} ${only}
+      order by consumer_id, day desc) x
+    group by stage`),
+  );
+  const counts: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
+  for (const r of rows) if (r.stage !== 'none') counts[r.stage as keyof StageCounts] = Number(r.n);
+  return counts;
+}
+
+/** Which scopes a shop has consumers in. */
+export async function scopesOfShop(tx: Executor, shopId: string): Promise<string[]> {
+  const rows = await tx
+    .selectDistinct({ scope: aiplFacts.scope })
+    .from(aiplFacts)
+    .where(eq(aiplFacts.shopId, shopId))
+    .orderBy(aiplFacts.scope);
+  return rows.map((r) => r.scope);
+}
+
+/** The stage-change rows of a shop on a day (for the snapshot's incremental vs recompute test). */
+export async function stageChangesOn(tx: Executor, shopId: string, day: number) {
+  return tx
+    .select()
+    .from(aiplStageChanges)
+    .where(and(eq(aiplStageChanges.shopId, shopId), eq(aiplStageChanges.day, day)));
+}

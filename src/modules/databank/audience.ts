@@ -1,0 +1,15 @@
+import type { Executor } from '../../db';
+import { dayOf } from './days';
+import { windowsOfShop } from './jobs';
+import { getSegment, matchingConsumers, type SegmentFilter } from './segments';
+
+/**
+ * The buyers a shop's segment holds now, for a coupon audience. Ids stay inside the platform;
+ * device-only consumers (not logged in) are left out since a coupon needs an account.
+ */
+export async function segmentAudience(tx: Executor, shopId: string, segmentId: string, now: Date) {
+  const segment = await getSegment(tx, shopId, segmentId);
+  const w = await windowsOfShop(tx, shopId, now);
+  const ids = await matchingConsumers(tx, shopId, segment.filter as SegmentFilter, dayOf(now), w, now);
+  return ids.filter((id) => !id.startsWith('d:') && !id.startsWith('tb:'));
+}

@@ -1,0 +1,191 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { factsRows } from './aipl';
+import { dayLabel, dayOf } from './days';
+import { eventPartitions, partitionName } from './events';
+import { makeDatabankMarket } from './testing';
+
+let ctx: TestContext;
+let m: Awaited<ReturnType<typeof makeDatabankMarket>>;
+let operator: Awaited<ReturnType<typeof signUp>>;
+
+beforeAll(async () => {
+  ctx = await makeTestApp({ sessionDays: 3650 });
+  m = await makeDatabankMarket(ctx);
+  operator = await signUp(ctx, { operator: true });
+});
+afterAll(async () => ctx?.close());
+
+const at = (hoursAgo: number) => new Date(ctx.clock.now().getTime() - hoursAgo * 3_600_000).toISOString();
+let n = 0;
+const ev = (patch: Record<string, unknown>) => ({
+  id: `e${++n}`,
+  kind: 'view',
+  occurredAt: at(1),
+  consumerId: 'buyer-1',
+  productId: m.products.a1,
+  ...patch,
+});
+
+describe('POST /events', () => {
+  it('a recompute before any event answers nothing to rebuild, only for the shop’s own staff', async () => {
+    const r = await m.ownerA.post(`/seller/shops/${m.shopA}/databank/recompute`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ rows: 0 });
+    expect((await m.ownerB.post(`/seller/shops/${m.shopA}/databank/recompute`)).status).toBe(404);
+  });
+
+  it('stores a batch once: a retry with the same ids is a no-op', async () => {
+    const batch = [
+      ev({ kind: 'view' }),
+      ev({ kind: 'favourite' }),
+      ev({ kind: 'exposure', productId: m.products.b1 }),
+    ];
+    const first = await operator.post('/events', { events: batch });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ accepted: 3, duplicates: 0 });
+    const again = await operator.post('/events', { events: batch });
+    expect(again.body).toEqual({ accepted: 0, duplicates: 3 });
+    // The catalogue, not the caller, says which shop, brand and category: facts landed in both scopes.
+    const facts = await factsRows(ctx.db, m.shopA);
+    expect(facts.map((f) => f.scope).sort()).toEqual([
+      `brand:${m.brandA.id}`,
+      `category:${m.cats.dresses.id}`,
+    ]);
+    expect(facts[0]).toMatchObject({ consumerId: 'buyer-1', activeDay: dayOf(ctx.clock.now()) });
+  });
+
+  it('names the field of a bad event', async () => {
+    const r = await operator.post('/events', {
+      events: [ev({}), ev({ productId: 'prod_nope' }), ev({ consumerId: undefined })],
+    });
+    expect(r.status).toBe(400);
+    expect(r.headers['content-type']).toContain('application/problem+json');
+    const paths = r.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(['/events/1/productId', '/events/2/consumerId']);
+    const future = await operator.post('/events', { events: [ev({ occurredAt: at(-2) })] });
+    expect(future.status).toBe(400);
+    expect(future.body.errors[0].path).toBe('/events/0/occurredAt');
+    const kind = await operator.post('/events', { events: [ev({ kind: 'teleport' })] });
+    expect(kind.status).toBe(400);
+    expect(JSON.stringify(kind.body.errors)).toContain('/events/0/kind');
+    const purchase = await operator.post('/events', { events: [ev({ kind: 'purchase' })] });
+    expect(purchase.body.errors[0].path).toBe('/events/0/amount');
+  });
+
+  it('takes at most 1,000 events a batch', async () => {
+    const many = Array.from({ length: 1001 }, () => ev({}));
+    const r = await operator.post('/events', { events: many });
+    expect(r.status).toBe(400);
+    const ok = await operator.post('/events', { events: many.slice(0, 1000) });
+    expect(ok.status).toBe(200);
+    expect(ok.body.accepted).toBe(1000);
+  });
+
+  it('a merchant writes only for its own shop; a buyer not at all', async () => {
+    const own = await m.ownerA.post('/events', { events: [ev({ productId: m.products.a2 })] });
+    expect(own.status).toBe(200);
+    const other = await m.ownerA.post('/events', { events: [ev({ productId: m.products.b1 })] });
+    expect(other.status).toBe(400);
+    expect(other.body.errors[0]).toMatchObject({ path: '/events/0/productId' });
+    const shopOnly = await m.ownerA.post('/events', {
+      events: [ev({ productId: undefined, shopId: m.shopB, kind: 'follow' })],
+    });
+    expect(shopOnly.body.errors[0]).toMatchObject({ path: '/events/0/shopId' });
+    const buyer = await signUp(ctx);
+    expect((await buyer.post('/events', { events: [ev({})] })).status).toBe(403);
+  });
+});
+
+describe('anonymous devices', () => {
+  it('a device’s events become the buyer’s when they log in, and later ones go straight to them', async () => {
+    const buyer = await signUp(ctx);
+    const device = `dev-${Math.random().toString(36).slice(2)}`;
+    await operator.post('/events', {
+      events: [
+        ev({ consumerId: undefined, deviceId: device, kind: 'view', occurredAt: at(30) }),
+        ev({ consumerId: undefined, deviceId: device, kind: 'cart', productId: m.products.a3 }),
+      ],
+    });
+    let facts = await factsRows(ctx.db, m.shopA);
+    expect(facts.filter((f) => f.consumerId === `d:${device}`).length).toBeGreaterThan(0);
+    const merged = await buyer.post('/events/identify', { deviceId: device });
+    expect(merged.body).toEqual({ merged: 2 });
+    facts = await factsRows(ctx.db, m.shopA);
+    expect(facts.filter((f) => f.consumerId === `d:${device}`)).toEqual([]);
+    const mine = facts.filter((f) => f.consumerId === buyer.accountId);
+    expect(mine.map((f) => f.scope).sort()).toEqual(
+      [`brand:${m.brandA.id}`, `brand:${m.brandB.id}`, `category:${m.cats.dresses.id}`].sort(),
+    );
+    await operator.post('/events', {
+      events: [ev({ consumerId: undefined, deviceId: device, kind: 'share' })],
+    });
+    const after = (await factsRows(ctx.db, m.shopA)).find(
+      (f) => f.consumerId === buyer.accountId && f.scope === `brand:${m.brandA.id}`,
+    );
+    expect(after?.praiseDay).toBe(dayOf(ctx.clock.now()));
+    // Another buyer cannot take the device over.
+    const other = await signUp(ctx);
+    expect((await other.post('/events/identify', { deviceId: device })).status).toBe(409);
+    expect((await buyer.post('/events/identify', { deviceId: device })).body).toEqual({ merged: 0 });
+  });
+});
+
+describe('day partitions and retention', () => {
+  it('stores each day in its own partition and drops whole days past the retention', async () => {
+    const old = new Date(ctx.clock.now().getTime() - 40 * 86_400_000);
+    await operator.post('/events', { events: [ev({ occurredAt: old.toISOString() })] });
+    const days = await eventPartitions(ctx.db);
+    expect(days).toContain(dayOf(old));
+    expect(days).toContain(dayOf(ctx.clock.now()));
+    const [row] = (
+      (await ctx.db.execute(
+        sql.raw(`select count(*)::int as n from ${partitionName(dayOf(old))}`),
+      )) as unknown as {
+        rows: { n: number }[];
+      }
+    ).rows;
+    expect(row?.n).toBe(1);
+
+    const set = await operator.put('/admin/databank/settings', { retentionDays: 30 });
+    expect(set.status).toBe(200);
+    expect((await m.ownerA.put('/admin/databank/settings', { retentionDays: 30 })).status).toBe(403);
+    // The daily run (a durable deadline) drops the old day and makes the next week's partitions.
+    await ctx.advance({ days: 1 });
+    const after = await eventPartitions(ctx.db);
+    expect(after).not.toContain(dayOf(old));
+    const today = dayOf(ctx.clock.now());
+    for (let d = today; d <= today + 7; d++) expect(after, dayLabel(d)).toContain(d);
+    // Older than the retention is refused at the door.
+    const stale = await operator.post('/events', {
+      events: [ev({ occurredAt: new Date(ctx.clock.now().getTime() - 31 * 86_400_000).toISOString() })],
+    });
+    expect(stale.status).toBe(400);
+    expect(stale.body.errors[0].path).toBe('/events/0/occurredAt');
+  });
+});
+
+describe('tenancy of the data bank', () => {
+  it('a shop sees only its own consumers', async () => {
+    const mine = await m.ownerA.get(`/seller/shops/${m.shopA}/databank/funnel`);
+    expect(mine.status).toBe(200);
+    expect(mine.body.scopes.length).toBeGreaterThan(0);
+    expect((await m.ownerB.get(`/seller/shops/${m.shopA}/databank/funnel`)).status).toBe(404);
+    expect((await m.ownerB.get(`/seller/shops/${m.shopA}/crm/layers`)).status).toBe(404);
+    expect((await m.ownerB.get(`/seller/shops/${m.shopA}/segments`)).status).toBe(404);
+    const buyer = await signUp(ctx);
+    expect((await buyer.get(`/seller/shops/${m.shopA}/databank/funnel`)).status).toBe(403);
+    // Shop B's funnel never counts shop A's consumers of the same brand.
+    const b = await m.ownerB.get(`/seller/shops/${m.shopB}/databank/funnel?scope=brand:${m.brandB.id}`);
+    const a = await m.ownerA.get(`/seller/shops/${m.shopA}/databank/funnel?scope=brand:${m.brandB.id}`);
+    expect(b.body.scopes[0].total).toBe(1);
+    expect(a.body.scopes[0].total).toBe(1);
+    // A recompute of one shop rebuilds the same rows it had.
+    const before = await factsRows(ctx.db, m.shopA);
+    const rebuilt = await m.ownerA.post(`/seller/shops/${m.shopA}/databank/recompute`);
+    expect(rebuilt.body).toEqual({ rows: before.length });
+    expect(await factsRows(ctx.db, m.shopA)).toEqual(before);
+    expect((await factsRows(ctx.db, m.shopB)).length).toBeGreaterThan(0);
+  });
+});

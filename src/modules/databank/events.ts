@@ -1,0 +1,255 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Executor } from '../../db';
+import { applyFacts, recomputeFacts } from './aipl';
+import type { EventKind } from './aipl-rules';
+import { applyRelations } from './crm';
+import { dayLabel, dayOf, dayStart } from './days';
+import { databankDevices, databankItems, databankSettings } from './schema';
+
+/** One behaviour, as stored. `consumerId` is a buyer's account id or `d:<device id>` before login. */
+export interface BehaviourEvent {
+  id: string;
+  kind: EventKind;
+  occurredAt: Date;
+  consumerId: string;
+  deviceId: string | null;
+  shopId: string | null;
+  productId: string | null;
+  skuId: string | null;
+  brandId: string | null;
+  categoryId: string | null;
+  channel: string;
+  region: string | null;
+  quantity: number | null;
+  /** Fen paid (purchases). */
+  amount: number | null;
+  /** 1 / 0 / -1 (reviews). */
+  rating: number | null;
+  source: string;
+}
+
+export const DEFAULT_RETENTION_DAYS = 1095;
+const STORE_LOCK = 7_405_400;
+
+const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
+
+/**
+ * Creates the day-partitioned event table if it is not there yet. It is made here rather than by a
+ * migration because Drizzle cannot declare partitioning; the advisory lock keeps two processes from
+ * racing on the DDL.
+ */
+export async function ensureEventStore(tx: Executor): Promise<void> {
+  const [found] = rowsOf<{ ok: boolean }>(
+    await tx.execute(sql`select to_regclass('databank_events') is not null as ok`),
+  );
+  if (found?.ok) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(${STORE_LOCK})`);
+  await tx.execute(sql`
+    create table if not exists databank_events (
+      id text not null,
+      occurred_at timestamptz not null,
+      day integer not null,
+      kind text not null,
+      consumer_id text not null,
+      device_id text,
+      shop_id text,
+      product_id text,
+      sku_id text,
+      brand_id text,
+      category_id text,
+      channel text not null,
+      region text,
+      quantity integer,
+      amount bigint,
+      rating integer,
+      source text not null,
+      received_at timestamptz not null,
+      primary key (id, occurred_at)
+    ) partition by range (occurred_at)`);
+  await tx.execute(sql`create index if not exists databank_events_consumer on databank_events (consumer_id)`);
+  await tx.execute(sql`create index if not exists databank_events_shop on databank_events (shop_id, day)`);
+}
+
+export const partitionName = (day: number) => `databank_events_${dayLabel(day).replaceAll('-', '')}`;
+
+/** The day partitions that exist, as day numbers. */
+export async function eventPartitions(tx: Executor): Promise<number[]> {
+  await ensureEventStore(tx);
+  const rows = rowsOf<{ name: string }>(
+    await tx.execute(sql`
+      select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'databank_events'::regclass`),
+  );
+  return rows
+    .map((r) => /^databank_events_(\d{4})(\d{2})(\d{2})$/.exec(r.name))
+    .filter((m) => m !== null)
+    .map((m) => Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000)
+    .sort((a, b) => a - b);
+}
+
+/** Makes sure a partition exists for each of these China-time days. */
+export async function ensurePartitions(tx: Executor, days: Iterable<number>): Promise<void> {
+  await ensureEventStore(tx);
+  const wanted = [...new Set(days)];
+  if (wanted.length === 0) return;
+  const names = wanted.map(partitionName);
+  const existing = new Set(
+    rowsOf<{ name: string }>(
+      await tx.execute(
+        sql`select relname as name from pg_class where relname in (${sql.join(
+          names.map((n) => sql`${n}`),
+          sql`, `,
+        )})`,
+      ),
+    ).map((r) => r.name),
+  );
+  const missing = wanted.filter((d) => !existing.has(partitionName(d)));
+  if (missing.length === 0) return;
+  await tx.execute(sql`select pg_advisory_xact_lock(${STORE_LOCK})`);
+  for (const day of missing) {
+    const from = dayStart(day).toISOString();
+    const to = dayStart(day + 1).toISOString();
+    await tx.execute(
+      sql.raw(
+        `create table if not exists ${partitionName(day)} partition of databank_events for values from ('${from}') to ('${to}')`,
+      ),
+    );
+  }
+}
+
+export async function retentionDays(tx: Executor): Promise<number> {
+  const [row] = await tx.select().from(databankSettings).where(eq(databankSettings.id, 1));
+  return row?.retentionDays ?? DEFAULT_RETENTION_DAYS;
+}
+
+export async function setRetentionDays(tx: Executor, days: number, now: Date): Promise<number> {
+  await tx
+    .insert(databankSettings)
+    .values({ id: 1, retentionDays: days, updatedAt: now })
+    .onConflictDoUpdate({ target: databankSettings.id, set: { retentionDays: days, updatedAt: now } });
+  return days;
+}
+
+/**
+ * Drops whole day partitions older than the retention; answers the days dropped. The AIPL facts of
+ * the consumers in them are rebuilt from what remains, so facts never know more than the raw events
+ * (and a recompute always gives the same rows).
+ */
+export async function dropExpiredPartitions(tx: Executor, now: Date): Promise<number[]> {
+  const keep = await retentionDays(tx);
+  const oldest = dayOf(now) - keep;
+  const expired = (await eventPartitions(tx)).filter((d) => d < oldest);
+  const consumers = new Set<string>();
+  for (const day of expired) {
+    const rows = rowsOf<{ c: string }>(
+      await tx.execute(
+        sql.raw(`select distinct consumer_id as c from ${partitionName(day)} where shop_id is not null`),
+      ),
+    );
+    for (const r of rows) consumers.add(r.c);
+    await tx.execute(sql.raw(`drop table if exists ${partitionName(day)}`));
+  }
+  if (consumers.size > 0) await recomputeFacts(tx, { consumerIds: [...consumers] });
+  return expired;
+}
+
+export interface ItemInfo {
+  productId: string;
+  shopId: string;
+  brandId: string | null;
+  categoryId: string;
+}
+
+export async function itemsById(tx: Executor, productIds: string[]): Promise<Map<string, ItemInfo>> {
+  const ids = [...new Set(productIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await tx.select().from(databankItems).where(inArray(databankItems.productId, ids));
+  return new Map(rows.map((r) => [r.productId, r]));
+}
+
+export async function recordItem(tx: Executor, item: ItemInfo, now: Date): Promise<void> {
+  await tx
+    .insert(databankItems)
+    .values({ ...item, createdAt: now })
+    .onConflictDoUpdate({
+      target: databankItems.productId,
+      set: { shopId: item.shopId, brandId: item.brandId, categoryId: item.categoryId },
+    });
+}
+
+/** Buyers of the devices that have logged in, so their later events go to the buyer directly. */
+export async function buyersOfDevices(tx: Executor, deviceIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(deviceIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await tx.select().from(databankDevices).where(inArray(databankDevices.deviceId, ids));
+  return new Map(rows.map((r) => [r.deviceId, r.buyerId]));
+}
+
+export const deviceConsumer = (deviceId: string) => `d:${deviceId}`;
+
+/**
+ * Stores events (skipping ids already stored) and brings AIPL facts and CRM relations up to date
+ * with the ones that were new, in the caller's transaction. Answers how many were new.
+ */
+export async function storeEvents(tx: Executor, events: BehaviourEvent[], now: Date): Promise<number> {
+  const fresh = await insertEvents(tx, events, now);
+  await applyFacts(tx, fresh);
+  await applyRelations(tx, fresh);
+  return fresh.length;
+}
+
+/**
+ * Only the raw insert (partitions made as needed, ids already stored skipped); answers the events
+ * that were new. Bulk loads use it and then rebuild the facts with recomputeFacts.
+ */
+export async function insertEvents(
+  tx: Executor,
+  events: BehaviourEvent[],
+  now: Date,
+): Promise<BehaviourEvent[]> {
+  if (events.length === 0) return [];
+  await ensurePartitions(
+    tx,
+    events.map((e) => dayOf(e.occurredAt)),
+  );
+  const inserted = new Set<string>();
+  // Multi-row inserts in slices keep each statement a reasonable size.
+  for (let i = 0; i < events.length; i += 5000) {
+    const slice = events.slice(i, i + 5000);
+    const col = <T>(f: (e: BehaviourEvent) => T) => slice.map(f);
+    const rows = rowsOf<{ id: string; occurred_at: string | Date }>(
+      await tx.execute(sql`
+        insert into databank_events (id, occurred_at, day, kind, consumer_id, device_id, shop_id, product_id,
+          sku_id, brand_id, category_id, channel, region, quantity, amount, rating, source, received_at)
+        select * , ${now.toISOString()}::timestamptz from unnest(
+          ${pgArray(col((e) => e.id))}::text[],
+          ${pgArray(col((e) => e.occurredAt.toISOString()))}::timestamptz[],
+          ${pgArray(col((e) => String(dayOf(e.occurredAt))))}::integer[],
+          ${pgArray(col((e) => e.kind))}::text[],
+          ${pgArray(col((e) => e.consumerId))}::text[],
+          ${pgArray(col((e) => e.deviceId))}::text[],
+          ${pgArray(col((e) => e.shopId))}::text[],
+          ${pgArray(col((e) => e.productId))}::text[],
+          ${pgArray(col((e) => e.skuId))}::text[],
+          ${pgArray(col((e) => e.brandId))}::text[],
+          ${pgArray(col((e) => e.categoryId))}::text[],
+          ${pgArray(col((e) => e.channel))}::text[],
+          ${pgArray(col((e) => e.region))}::text[],
+          ${pgArray(col((e) => (e.quantity === null ? null : String(e.quantity))))}::integer[],
+          ${pgArray(col((e) => (e.amount === null ? null : String(e.amount))))}::bigint[],
+          ${pgArray(col((e) => (e.rating === null ? null : String(e.rating))))}::integer[],
+          ${pgArray(col((e) => e.source))}::text[])
+        on conflict do nothing
+        returning id, occurred_at`),
+    );
+    for (const r of rows) inserted.add(`${r.id}|${new Date(r.occurred_at).getTime()}`);
+  }
+  return events.filter((e) => inserted.has(`${e.id}|${e.occurredAt.getTime()}`));
+}
+
+/** A PostgreSQL array literal of text values (null stays NULL), passed as one parameter. */
+export function pgArray(values: (string | null)[]): string {
+  return `{${values
+    .map((v) => (v === null ? 'NULL' : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`))
+    .join(',')}}`;
+}

@@ -1,0 +1,174 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { tstz } from '../../kernel/schema';
+
+// The behaviour events themselves live in `databank_events`, a table partitioned by day. Drizzle
+// cannot declare partitioning, so events.ts creates it (and its partitions) itself; see
+// ensureEventStore there. Everything below is an ordinary table.
+
+/**
+ * What the data bank knows of each product: its shop, brand, category and launch, kept from the
+ * catalogue's events so an event only needs to name the product.
+ */
+export const databankItems = pgTable(
+  'databank_items',
+  {
+    productId: text('product_id').primaryKey(),
+    shopId: text('shop_id').notNull(),
+    brandId: text('brand_id'),
+    categoryId: text('category_id').notNull(),
+    createdAt: tstz('created_at').notNull(),
+  },
+  (t) => [index('databank_items_shop').on(t.shopId, t.productId)],
+);
+
+/** An anonymous device that logged in: its events belong to the buyer from then on. */
+export const databankDevices = pgTable('databank_devices', {
+  deviceId: text('device_id').primaryKey(),
+  buyerId: text('buyer_id').notNull(),
+  linkedAt: tstz('linked_at').notNull(),
+});
+
+/** Platform settings of the data bank (one row). */
+export const databankSettings = pgTable('databank_settings', {
+  id: integer('id').primaryKey(),
+  /** Raw events older than this many days are dropped, a day partition at a time. */
+  retentionDays: integer('retention_days').notNull(),
+  updatedAt: tstz('updated_at').notNull(),
+});
+
+/**
+ * The facts AIPL needs about one consumer in one scope of one shop (`brand:<id>` or
+ * `category:<id>`), as China-time day numbers. Each field is a maximum or a bounded set union, so
+ * applying events in any order, in batches or all at once gives the same row.
+ */
+export const aiplFacts = pgTable(
+  'aipl_facts',
+  {
+    shopId: text('shop_id').notNull(),
+    scope: text('scope').notNull(),
+    consumerId: text('consumer_id').notNull(),
+    /** Last passive contact (exposure, a category search). */
+    exposureDay: integer('exposure_day'),
+    /** The two latest distinct days with a product view: one day is awareness, two are interest. */
+    viewDays: integer('view_days').array().notNull().default(sql`'{}'::integer[]`),
+    /** Last active contact (click, brand search, favourite, cart, follow, join). */
+    activeDay: integer('active_day'),
+    /** Distinct purchase days, newest first, within PURCHASE_DAYS_KEPT of the newest. */
+    purchaseDays: integer('purchase_days').array().notNull().default(sql`'{}'::integer[]`),
+    /** Last positive review or share. */
+    praiseDay: integer('praise_day'),
+    /** Fen spent (purchases), for segments. */
+    spend: bigint('spend', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.scope, t.consumerId] })],
+);
+
+/** Stage counts per scope and day, written by the daily snapshot: consumer assets over time. */
+export const aiplDaily = pgTable(
+  'aipl_daily',
+  {
+    shopId: text('shop_id').notNull(),
+    scope: text('scope').notNull(),
+    day: integer('day').notNull(),
+    awareness: integer('awareness').notNull(),
+    interest: integer('interest').notNull(),
+    purchase: integer('purchase').notNull(),
+    loyalty: integer('loyalty').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.scope, t.day] })],
+);
+
+/**
+ * A consumer's stage as a step function: a row on each snapshot day the stage changed (`none` when
+ * they dropped out). The stage on day D is the latest row at or before D; flows compare two days.
+ */
+export const aiplStageChanges = pgTable(
+  'aipl_stage_changes',
+  {
+    shopId: text('shop_id').notNull(),
+    scope: text('scope').notNull(),
+    consumerId: text('consumer_id').notNull(),
+    day: integer('day').notNull(),
+    stage: text('stage', { enum: ['none', 'awareness', 'interest', 'purchase', 'loyalty'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.scope, t.consumerId, t.day] })],
+);
+
+/** The days a shop's scope was snapshotted (a flow needs both of its days taken). */
+export const aiplSnapshotDays = pgTable('aipl_snapshot_days', {
+  day: integer('day').primaryKey(),
+  takenAt: tstz('taken_at').notNull(),
+});
+
+/**
+ * A consumer's relation with a shop (CRM layers): when each kind of contact last happened. The
+ * layer is the strongest that applies.
+ */
+export const crmRelations = pgTable(
+  'crm_relations',
+  {
+    shopId: text('shop_id').notNull(),
+    consumerId: text('consumer_id').notNull(),
+    visitedAt: tstz('visited_at'),
+    interactedAt: tstz('interacted_at'),
+    followedAt: tstz('followed_at'),
+    /** The shop's service staff added the fan back (mutual). */
+    friendAt: tstz('friend_at'),
+    boughtAt: tstz('bought_at'),
+    /** Purchase events (order lines) at the shop. */
+    purchases: integer('purchases').notNull().default(0),
+    spend: bigint('spend', { mode: 'number' }).notNull().default(0),
+    /** Province-level region from the latest event that had one; never an address. */
+    region: text('region'),
+    lastSeenAt: tstz('last_seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.consumerId] })],
+);
+
+/**
+ * A membership programme: one shop's, or shared by several shops where a mall operator allows it.
+ * Levels are reached by spend across the programme's shops.
+ */
+export const membershipProgrammes = pgTable('membership_programmes', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  ownerShopId: text('owner_shop_id').notNull(),
+  /** [{ name, minSpend (fen) }], ascending by minSpend, the first at 0. */
+  levels: jsonb('levels').$type<{ name: string; minSpend: number }[]>().notNull(),
+  createdAt: tstz('created_at').notNull(),
+});
+
+export const membershipProgrammeShops = pgTable(
+  'membership_programme_shops',
+  {
+    programmeId: text('programme_id').notNull(),
+    shopId: text('shop_id').notNull().unique(),
+    addedAt: tstz('added_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.shopId] })],
+);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    programmeId: text('programme_id').notNull(),
+    buyerId: text('buyer_id').notNull(),
+    joinedAt: tstz('joined_at').notNull(),
+    joinedViaShopId: text('joined_via_shop_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.programmeId, t.buyerId] })],
+);
+
+/** A saved audience: a filter over stage, layer, category interest, recency, spend and region. */
+export const segments = pgTable(
+  'segments',
+  {
+    id: text('id').primaryKey(),
+    shopId: text('shop_id').notNull(),
+    name: text('name').notNull(),
+    filter: jsonb('filter').$type<Record<string, unknown>>().notNull(),
+    createdAt: tstz('created_at').notNull(),
+  },
+  (t) => [index('segments_shop').on(t.shopId, t.createdAt, t.id)],
+);

@@ -1,0 +1,77 @@
+// Test fixtures for the flash-sale suites. Not used by production code.
+import { makeTestApp, type TestContext } from '../../../test/helpers';
+import type { Config } from '../../config';
+import type { Tx } from '../../db';
+import { makeCategoryId, makeSeller, makeSku, type Seller } from '../trade/testing';
+import { RedisFlashGate } from './flash-gate';
+import { configureFlashGate, createFlashSale, type FlashSale, flashGateSettled } from './flash-sales';
+
+export const REDIS_URL = process.env.JISHI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A test app (the promotions module registers the flash-sale routes). */
+export async function makeFlashTestApp(
+  overrides: Partial<Config> = {},
+  opts: { poolSize?: number } = {},
+): Promise<TestContext> {
+  return makeTestApp(overrides, opts);
+}
+
+/**
+ * Wires the Redis gate for this file's context (or takes it away). Errors the gate reports (it
+ * swallows them so checkout goes on) are collected in `gateErrors`, which tests expect empty.
+ */
+export const gateErrors: string[] = [];
+export async function useGate(ctx: TestContext, on: boolean): Promise<RedisFlashGate | undefined> {
+  await flashGateSettled();
+  configureFlashGate(null);
+  if (!on) return undefined;
+  const gate = await RedisFlashGate.connect(REDIS_URL);
+  configureFlashGate({
+    gate,
+    db: ctx.db,
+    onError: (err, what) => gateErrors.push(`${what}: ${String(err)}`),
+  });
+  return gate;
+}
+
+export interface SaleFixture {
+  seller: Seller;
+  skuId: string;
+  productId: string;
+  sale: FlashSale;
+}
+
+/**
+ * A market shop with one SKU (10,000 fen) and a flash sale of it starting a minute from now and
+ * lasting an hour; the clock is then moved to the start.
+ */
+export async function liveFlashSale(
+  ctx: TestContext,
+  opts: { quota: number; perBuyerLimit: number; stock?: number; flashPrice?: number; start?: boolean },
+): Promise<SaleFixture> {
+  const categoryId = await makeCategoryId(ctx);
+  const seller = await makeSeller(ctx, 'market');
+  const { skuId, productId } = await makeSku(seller, categoryId, {
+    stock: opts.stock ?? opts.quota,
+    price: 10_000,
+  });
+  const now = ctx.clock.now();
+  const sale = await ctx.db.transaction((tx: Tx) =>
+    createFlashSale(
+      tx,
+      seller.shopId,
+      {
+        skuId,
+        flashPrice: opts.flashPrice ?? 1_990,
+        quota: opts.quota,
+        perBuyerLimit: opts.perBuyerLimit,
+        startsAt: new Date(now.getTime() + 60_000),
+        endsAt: new Date(now.getTime() + 3_600_000),
+      },
+      seller.owner.accountId,
+      now,
+    ),
+  );
+  if (opts.start !== false) await ctx.advance({ minutes: 1 });
+  return { seller, skuId, productId, sale };
+}

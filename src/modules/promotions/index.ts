@@ -1,0 +1,19 @@
+// What other modules may call. Trade prices carts and checkouts with quoteLines/applyQuote, confirms
+// them at payment and releases them when an order closes unpaid; after-sales gives points back.
+
+export { setPaidOrderCheck } from './campaigns';
+export {
+  applyQuote,
+  confirmPromotions,
+  PROMOTION_EXPENSE,
+  type PricingLine,
+  pointsReturnCredits,
+  type Quote,
+  quoteLines,
+  releaseOrderPromotions,
+  returnCheckoutPoints,
+} from './checkout';
+export { type PriceResult, priceCart } from './engine';
+export { flashSaleRoutes } from './flash-routes';
+export { activeFlashSale, claimFlashQuota, confirmFlashClaims, releaseFlashClaims } from './flash-sales';
+export { promotionsRoutes } from './routes';

@@ -1,0 +1,83 @@
+// The one way the web app talks to jishi: the public REST API under /api/v1.
+import i18n from './i18n';
+
+const TOKEN_KEY = 'jishi_token';
+
+export function getToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+export function setToken(token: string | null) {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+/** An answer that was not 2xx: the server's problem+json. */
+export class ApiError extends Error {
+  constructor(public problem: Problem) {
+    super(problem.detail || problem.title || `HTTP ${problem.status}`);
+  }
+  get status() {
+    return this.problem.status;
+  }
+}
+
+function newKey(): string {
+  return typeof crypto.randomUUID === 'function'
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+export async function api<T = unknown>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = { 'accept-language': i18n.language === 'en' ? 'en' : 'zh-CN' };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  // A retry of the same click is safe: the server replays the first answer for the same key.
+  if (method !== 'GET') headers['idempotency-key'] = newKey();
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    if (res.status === 401 && token) setToken(null);
+    throw new ApiError({ status: res.status, ...(data ?? {}) });
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+
+/** `?a=1&b=2` from the defined values. */
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,282 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Descriptions,
+  Form,
+  Input,
+  InputNumber,
+  List,
+  Result,
+  Space,
+  Typography,
+} from 'antd';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { api, get, post } from '../api';
+import { RequireAuth } from '../auth';
+import { attrs, money } from '../format';
+import type { Cart } from '../types';
+import { QueryState, showError } from '../ui';
+
+function useCart() {
+  return useQuery({ queryKey: ['cart'], queryFn: () => get<Cart>('/cart') });
+}
+
+export function CartPage() {
+  return <RequireAuth>{() => <CartView />}</RequireAuth>;
+}
+
+function CartView() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const cart = useCart();
+  const navigate = useNavigate();
+  const change = async (skuId: string, quantity: number | null) => {
+    try {
+      const next =
+        quantity === null || quantity <= 0
+          ? await api<Cart>('DELETE', `/cart/items/${skuId}`)
+          : await api<Cart>('PATCH', `/cart/items/${skuId}`, { quantity });
+      qc.setQueryData(['cart'], next ?? undefined);
+      if (!next) await qc.invalidateQueries({ queryKey: ['cart'] });
+    } catch (err) {
+      showError(err);
+    }
+  };
+  return (
+    <QueryState query={cart} empty={(c) => c.shops.length === 0}>
+      {(c) => (
+        <>
+          <Typography.Title level={3}>{t('nav.cart')}</Typography.Title>
+          {c.shops.map((shop) => (
+            <Card
+              key={shop.shopId}
+              size="small"
+              style={{ marginBottom: 12 }}
+              data-testid="cart-shop"
+              title={<Link to={`/shops/${shop.shopId}`}>{shop.shopName}</Link>}
+              extra={`${t('cart.subtotal')} ${money(shop.subtotal)}`}
+            >
+              <List
+                dataSource={shop.lines}
+                renderItem={(line) => (
+                  <List.Item
+                    actions={[
+                      <InputNumber
+                        key="q"
+                        aria-label={t('store.quantity')}
+                        min={0}
+                        max={Math.max(line.available, line.quantity)}
+                        value={line.quantity}
+                        onChange={(v) => change(line.skuId, v)}
+                        style={{ width: 72 }}
+                      />,
+                      <Button key="rm" type="link" danger onClick={() => change(line.skuId, 0)}>
+                        {t('common.remove')}
+                      </Button>,
+                    ]}
+                  >
+                    <List.Item.Meta
+                      title={
+                        line.productId ? (
+                          <Link to={`/products/${line.productId}`}>{line.title}</Link>
+                        ) : (
+                          line.title
+                        )
+                      }
+                      description={
+                        <Space wrap>
+                          {attrs(line.attributes)}
+                          <span>
+                            {money(line.unitPrice)} × {line.quantity} = <b>{money(line.lineTotal)}</b>
+                          </span>
+                          {line.problem && (
+                            <Typography.Text type="danger">
+                              {t(`cart.problem.${line.problem}`)}
+                            </Typography.Text>
+                          )}
+                        </Space>
+                      }
+                    />
+                  </List.Item>
+                )}
+              />
+            </Card>
+          ))}
+          <Card size="small">
+            <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
+              <span>
+                {t('cart.total')}{' '}
+                <span className="price big" data-testid="cart-total">
+                  {money(c.total)}
+                </span>
+              </span>
+              <Button type="primary" size="large" onClick={() => navigate('/checkout')}>
+                {t('cart.checkout')}
+              </Button>
+            </Space>
+          </Card>
+        </>
+      )}
+    </QueryState>
+  );
+}
+
+export function CheckoutPage() {
+  return <RequireAuth>{() => <CheckoutView />}</RequireAuth>;
+}
+
+interface AddressForm {
+  address: { name: string; phone: string; region: string; line: string };
+  returnInsurance: boolean;
+}
+
+function CheckoutView() {
+  const { t } = useTranslation();
+  const cart = useCart();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [form] = Form.useForm<AddressForm>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (values: AddressForm) => {
+    setBusy(true);
+    try {
+      const r = await post<{
+        orders: { id: string; total: number }[];
+        payment: { id: string; amount: number };
+      }>('/checkout', {
+        address: values.address,
+        ...(values.returnInsurance ? { returnInsurance: true } : {}),
+      });
+      await qc.invalidateQueries({ queryKey: ['cart'] });
+      navigate(`/pay/${r.payment.id}?amount=${r.payment.amount}&orders=${r.orders.length}`);
+    } catch (err) {
+      showError(err, form);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <QueryState query={cart} empty={(c) => c.shops.length === 0}>
+      {(c) => (
+        <div style={{ maxWidth: 720, margin: '0 auto' }}>
+          <Typography.Title level={3}>{t('checkout.title')}</Typography.Title>
+          <Form form={form} layout="vertical" onFinish={submit} initialValues={{ returnInsurance: false }}>
+            <Card size="small" title={t('checkout.address')} style={{ marginBottom: 12 }}>
+              <Form.Item
+                name={['address', 'name']}
+                label={t('checkout.name')}
+                rules={[{ required: true, message: t('form.required') }]}
+              >
+                <Input autoComplete="name" />
+              </Form.Item>
+              <Form.Item
+                name={['address', 'phone']}
+                label={t('checkout.phone')}
+                rules={[
+                  { required: true, message: t('form.required') },
+                  { pattern: /^\+?[\d\s-]{5,20}$/, message: t('checkout.phoneInvalid') },
+                ]}
+              >
+                <Input autoComplete="tel" inputMode="tel" />
+              </Form.Item>
+              <Form.Item
+                name={['address', 'region']}
+                label={t('checkout.region')}
+                rules={[{ required: true, message: t('form.required') }]}
+              >
+                <Input placeholder={t('checkout.regionHint')} />
+              </Form.Item>
+              <Form.Item
+                name={['address', 'line']}
+                label={t('checkout.line')}
+                rules={[{ required: true, message: t('form.required') }]}
+              >
+                <Input autoComplete="street-address" />
+              </Form.Item>
+              <Form.Item name="returnInsurance" valuePropName="checked" style={{ marginBottom: 0 }}>
+                <Checkbox>{t('checkout.returnInsurance')}</Checkbox>
+              </Form.Item>
+            </Card>
+            <Card size="small" title={t('checkout.summary')} style={{ marginBottom: 12 }}>
+              <Descriptions column={1} size="small">
+                {c.shops.map((s) => (
+                  <Descriptions.Item key={s.shopId} label={s.shopName}>
+                    {s.lines.map((l) => `${l.title} × ${l.quantity}`).join('，')} — {money(s.subtotal)}
+                  </Descriptions.Item>
+                ))}
+              </Descriptions>
+              <Typography.Text type="secondary">
+                {t('checkout.onePerShop', { n: c.shops.length })}
+              </Typography.Text>
+              <div style={{ marginTop: 8 }}>
+                {t('cart.total')} <span className="price big">{money(c.total)}</span>
+              </div>
+            </Card>
+            <Button type="primary" size="large" htmlType="submit" loading={busy} block>
+              {t('checkout.placeOrder')}
+            </Button>
+          </Form>
+        </div>
+      )}
+    </QueryState>
+  );
+}
+
+export function PayPage() {
+  return <RequireAuth>{() => <PayView />}</RequireAuth>;
+}
+
+function PayView() {
+  const { t } = useTranslation();
+  const { id } = useParams();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [paid, setPaid] = useState(false);
+  const amount = Number(params.get('amount'));
+  const pay = async () => {
+    setBusy(true);
+    try {
+      await post(`/payments/${id}/pay`);
+      setPaid(true);
+    } catch (err) {
+      showError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (paid) {
+    return (
+      <Result
+        status="success"
+        title={t('pay.done')}
+        extra={
+          <Button type="primary" onClick={() => navigate('/orders')}>
+            {t('nav.orders')}
+          </Button>
+        }
+      />
+    );
+  }
+  return (
+    <Card style={{ maxWidth: 480, margin: '24px auto' }} title={t('pay.title')}>
+      <Alert type="info" showIcon message={t('pay.sandbox')} style={{ marginBottom: 16 }} />
+      <Descriptions column={1}>
+        <Descriptions.Item label={t('pay.payment')}>{id}</Descriptions.Item>
+        {Number.isFinite(amount) && amount > 0 && (
+          <Descriptions.Item label={t('pay.amount')}>
+            <span className="price big">{money(amount)}</span>
+          </Descriptions.Item>
+        )}
+      </Descriptions>
+      <Button type="primary" size="large" block onClick={pay} loading={busy}>
+        {t('pay.payNow')}
+      </Button>
+    </Card>
+  );
+}
