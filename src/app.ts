@@ -226,8 +226,13 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       typed.addHook('preValidation', rejectNulCharacters);
       if (opts.clock instanceof ManualClock) {
         const clock = opts.clock;
-        // Other processes may have moved the shared manual clock.
-        typed.addHook('onRequest', async () => loadManualClock(opts.database.db, clock));
+        // Other processes may have moved the shared manual clock; never step back, though: another
+        // request of this process may be half-way through advancing it.
+        typed.addHook('onRequest', async () => {
+          const before = clock.now();
+          await loadManualClock(opts.database.db, clock);
+          if (clock.now() < before) clock.set(before);
+        });
         const Now = Type.Object({ now: Type.String({ format: 'date-time' }) });
         typed.get('/admin/clock', { schema: { tags: ['sandbox'], response: { 200: Now } } }, async (req) => {
           requireOperator(req);

@@ -130,11 +130,8 @@ export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promis
 /** Loads the persisted manual time (or stores the clock's current one on first use). */
 export async function loadManualClock(db: Db, clock: ManualClock): Promise<void> {
   const [row] = await db.select().from(clockState).where(eq(clockState.id, 1));
-  // Forward only: another request of this process may be advancing the clock right now, and a
-  // reading taken before its write must not move time back.
-  if (row) {
-    if (row.now.getTime() > clock.now().getTime()) clock.set(row.now);
-  } else await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoNothing();
+  if (row) clock.set(row.now);
+  else await db.insert(clockState).values({ id: 1, now: clock.now() }).onConflictDoNothing();
 }
 
 /**

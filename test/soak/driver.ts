@@ -104,7 +104,7 @@ const OPS = [
 ] as const;
 type OpName = (typeof OPS)[number][0];
 const FINAL_REFUND = ['refunded', 'closed', 'gone'];
-const KEEP_SUCCEEDED = 300;
+const KEEP_SUCCEEDED = 60;
 const TOTAL_WEIGHT = OPS.reduce((s, [, w]) => s + w, 0);
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
@@ -198,7 +198,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
           )})`,
         );
         const status = new Map(now.map((o) => [o.id, o.status]));
-        for (const o of open) o.status = status.get(o.id) ?? o.status;
+        for (const o of open) {
+          o.status = status.get(o.id) ?? o.status;
+          // Succeeded on its own (the receipt deadline): a complaint may follow, within its window.
+          if (o.status === 'succeeded' && r.chance(0.3)) o.complainable = true;
+        }
       }
       const pending = refunds.filter((f) => !FINAL_REFUND.includes(f.status));
       if (pending.length) {
@@ -223,8 +227,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       for (let i = orders.length - 1; i >= 0; i--) {
         const o = orders[i]!;
         const keep =
-          o.complainable ||
-          (o.status !== 'closed' && (o.status !== 'succeeded' || ++succeeded <= KEEP_SUCCEEDED));
+          o.status === 'succeeded' ? ++succeeded <= KEEP_SUCCEEDED : o.status !== 'closed' || o.complainable;
         if (!keep) {
           retired[o.status]++;
           orders.splice(i, 1);
@@ -432,7 +435,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
               : { days: r.int(2, 8) },
         );
         await resync();
-        for (const o of orders) if (o.status === 'succeeded' && r.chance(0.3)) o.complainable = true;
         return true;
       },
       publishRules: async () => {
