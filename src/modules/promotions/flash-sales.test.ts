@@ -4,7 +4,7 @@ import { newId } from '../../kernel/ids';
 import { addStaff } from '../catalog/testing';
 import { makeCategoryId, makeSeller, makeSku, type Seller } from '../trade/testing';
 import { claimFlashQuota, confirmFlashClaims, flashGateSettled, releaseFlashClaims } from './flash-sales';
-import { gateErrors, makeFlashTestApp, useGate } from './flash-testing';
+import { gateErrors, gateModes, makeFlashTestApp, useGate } from './flash-testing';
 
 let ctx: TestContext;
 
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 const inMinutes = (m: number) => new Date(ctx.clock.now().getTime() + m * 60_000).toISOString();
 
-describe.each([{ redis: false }, { redis: true }])('flash sale routes (Redis gate: $redis)', ({ redis }) => {
+describe.each(await gateModes())('flash sale routes (Redis gate: $redis)', ({ redis }) => {
   let seller: Seller;
   let skuId: string;
   let otherSkuId: string;

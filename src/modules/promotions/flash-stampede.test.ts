@@ -14,7 +14,7 @@ import {
   releaseFlashClaims,
 } from './flash-sales';
 import { flashBuyerTallies, flashClaims } from './flash-schema';
-import { gateErrors, liveFlashSale, makeFlashTestApp, useGate } from './flash-testing';
+import { gateErrors, gateModes, liveFlashSale, makeFlashTestApp, useGate, withRedis } from './flash-testing';
 
 let ctx: TestContext;
 
@@ -57,7 +57,7 @@ async function expectConsistent(saleId: string) {
   return sale;
 }
 
-describe.each([{ redis: false }, { redis: true }])('flash sale claims (Redis gate: $redis)', ({ redis }) => {
+describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ redis }) => {
   let gate: RedisFlashGate | undefined;
   beforeAll(async () => {
     gate = await useGate(ctx, redis);
@@ -237,7 +237,7 @@ describe.each([{ redis: false }, { redis: true }])('flash sale claims (Redis gat
   });
 });
 
-describe('the gate heals (Redis)', () => {
+describe.skipIf(!(await withRedis()))('the gate heals (Redis)', () => {
   let gate: RedisFlashGate;
   beforeAll(async () => {
     gate = (await useGate(ctx, true))!;
