@@ -131,6 +131,7 @@ CREATE TABLE "coupon_templates" (
 	"used" integer DEFAULT 0 NOT NULL,
 	"audience" text DEFAULT 'all' NOT NULL,
 	"audience_buyer_ids" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"segment_id" text,
 	"funder" text NOT NULL,
 	"platform_share_bp" integer DEFAULT 0 NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,

@@ -1,4 +1,6 @@
 import type { Executor } from '../../db';
+import { invalidField } from '../../kernel/errors';
+import { setSegmentSource } from '../promotions';
 import { dayOf } from './days';
 import { windowsOfShop } from './jobs';
 import { getSegment, matchingConsumers, type SegmentFilter } from './segments';
@@ -13,3 +15,17 @@ export async function segmentAudience(tx: Executor, shopId: string, segmentId: s
   const ids = await matchingConsumers(tx, shopId, segment.filter as SegmentFilter, dayOf(now), w, now);
   return ids.filter((id) => !id.startsWith('d:') && !id.startsWith('tb:'));
 }
+
+// Promotions' shop coupons may target a segment: it asks the data bank who is in it.
+setSegmentSource({
+  async check(tx, shopId, segmentId) {
+    try {
+      await getSegment(tx, shopId, segmentId);
+    } catch {
+      throw invalidField('/segmentId', 'field.segment_unknown');
+    }
+  },
+  async has(tx, shopId, segmentId, buyerId, now) {
+    return (await segmentAudience(tx, shopId, segmentId, now)).includes(buyerId);
+  },
+});

@@ -1,6 +1,7 @@
 import { defineMessages } from '../../kernel/i18n';
 
 defineMessages({
+  'field.segment_unknown': { 'zh-CN': '不是本店的人群', en: 'is not a segment of this shop' },
   databank_unknown_kind: { 'zh-CN': '未知的行为类型', en: 'Unknown behaviour kind' },
   databank_duplicate_id: {
     'zh-CN': '同一批次中事件编号重复',

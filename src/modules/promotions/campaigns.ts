@@ -50,8 +50,9 @@ export interface CouponTemplateInput {
   validUntil: Date;
   totalLimit: number;
   perBuyerLimit: number;
-  audience?: 'all' | 'new_buyers' | 'list';
+  audience?: 'all' | 'new_buyers' | 'list' | 'segment';
   audienceBuyerIds?: string[];
+  segmentId?: string;
   funder?: Funder;
   platformShareBp?: number;
 }
@@ -78,6 +79,12 @@ export async function createCouponTemplate(
     throw invalidField('/perBuyerLimit', 'field.maximum', { limit: input.totalLimit });
   if (input.audience === 'list' && !input.audienceBuyerIds?.length)
     throw invalidField('/audienceBuyerIds', 'field.required');
+  if (input.audience === 'segment') {
+    // Segments are a shop's own view of its consumers: only a shop's coupons can target one.
+    if (!shopId) throw invalidField('/audience', 'field.segment_shop_only');
+    if (!input.segmentId) throw invalidField('/segmentId', 'field.required');
+    await segments().check(tx, shopId, input.segmentId);
+  }
   const [row] = await tx
     .insert(couponTemplates)
     .values({
@@ -96,6 +103,7 @@ export async function createCouponTemplate(
       perBuyerLimit: input.perBuyerLimit,
       audience: input.audience ?? 'all',
       audienceBuyerIds: input.audienceBuyerIds ?? [],
+      segmentId: input.audience === 'segment' ? (input.segmentId ?? null) : null,
       funder,
       platformShareBp,
       createdBy: accountId,
@@ -126,6 +134,10 @@ export async function claimCoupon(
     throw ruleViolation('coupon_not_for_you');
   if (t.audience === 'new_buyers' && !(await input.isNewBuyer()))
     throw ruleViolation('coupon_new_buyers_only');
+  if (t.audience === 'segment') {
+    const member = t.shopId && t.segmentId && (await segments().has(tx, t.shopId, t.segmentId, buyerId, now));
+    if (!member) throw ruleViolation('coupon_not_for_you');
+  }
   const mine = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(coupons)
@@ -513,4 +525,22 @@ export function setPaidOrderCheck(fn: PaidOrderCheck): void {
 export async function isNewBuyer(tx: Executor, buyerId: string): Promise<boolean> {
   if (!hasPaidOrder) throw new Error('trade has not registered the paid-order check');
   return !(await hasPaidOrder(tx, buyerId));
+}
+
+/**
+ * Data-bank segments as coupon audiences. The data bank reads trade, which depends on this module,
+ * so the data bank registers its segment lookups here when it loads.
+ */
+export interface SegmentSource {
+  /** Throws a 4xx naming /segmentId when the shop has no such segment. */
+  check(tx: Executor, shopId: string, segmentId: string): Promise<void>;
+  has(tx: Executor, shopId: string, segmentId: string, buyerId: string, now: Date): Promise<boolean>;
+}
+let segmentSource: SegmentSource | undefined;
+export function setSegmentSource(source: SegmentSource): void {
+  segmentSource = source;
+}
+function segments(): SegmentSource {
+  if (!segmentSource) throw new Error('the data bank has not registered its segments');
+  return segmentSource;
 }

@@ -1,7 +1,7 @@
 // What other modules may call. Trade prices carts and checkouts with quoteLines/applyQuote, confirms
 // them at payment and releases them when an order closes unpaid; after-sales gives points back.
 
-export { setPaidOrderCheck } from './campaigns';
+export { type SegmentSource, setPaidOrderCheck, setSegmentSource } from './campaigns';
 export {
   applyQuote,
   confirmPromotions,

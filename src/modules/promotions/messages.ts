@@ -44,6 +44,10 @@ defineMessages({
   'field.off_below_threshold': { 'zh-CN': '减免须低于门槛', en: 'must be below its threshold' },
   'field.sku_not_of_shop': { 'zh-CN': '不是本店的商品规格', en: 'is not a SKU of this shop' },
   'field.sku_unknown': { 'zh-CN': '不存在的商品规格', en: 'is not a known SKU' },
+  'field.segment_shop_only': {
+    'zh-CN': '只有店铺券可以面向数据银行人群',
+    en: 'only a shop coupon can target a data-bank segment',
+  },
   'field.coupon_unknown': { 'zh-CN': '不是您的优惠券', en: 'is not one of your coupons' },
   'field.coupon_used': { 'zh-CN': '优惠券已使用', en: 'this coupon has been used' },
   'field.coupon_not_valid_now': { 'zh-CN': '优惠券不在有效期内', en: 'this coupon is not valid now' },

@@ -53,6 +53,7 @@ const CouponOfferBody = Type.Object(
     perBuyerLimit: Type.Integer({ minimum: 1, maximum: 100 }),
     audience: Type.Optional(Type.Enum([...AUDIENCES])),
     audienceBuyerIds: Type.Optional(Type.Array(Id, { maxItems: 10_000, uniqueItems: true })),
+    segmentId: Type.Optional(Id),
     ...Funding,
   },
   { additionalProperties: false },

@@ -2,7 +2,7 @@ import { bigint, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizz
 import { tstz } from '../../kernel/schema';
 
 export const FUNDERS = ['merchant', 'platform', 'shared'] as const;
-export const AUDIENCES = ['all', 'new_buyers', 'list'] as const;
+export const AUDIENCES = ['all', 'new_buyers', 'list', 'segment'] as const;
 export const CAMPAIGN_STATUSES = ['active', 'paused'] as const;
 
 /**
@@ -31,6 +31,8 @@ export const couponTemplates = pgTable(
     used: integer('used').notNull().default(0),
     audience: text('audience', { enum: AUDIENCES }).notNull().default('all'),
     audienceBuyerIds: jsonb('audience_buyer_ids').$type<string[]>().notNull().default([]),
+    /** A data-bank segment of the shop (audience `segment`): its members may claim. */
+    segmentId: text('segment_id'),
     funder: text('funder', { enum: FUNDERS }).notNull(),
     platformShareBp: integer('platform_share_bp').notNull().default(0),
     status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('active'),
