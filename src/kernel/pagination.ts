@@ -1,3 +1,4 @@
+import { type AnyColumn, and, eq, lt, or, type SQL } from 'drizzle-orm';
 import { Type } from 'typebox';
 import { AppError } from './errors';
 
@@ -31,3 +32,19 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => Record<string
 export function pageSchema<T extends import('typebox').TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/**
+ * Keyset paging newest first by (time, id): the WHERE for the rows after `cursor` (undefined on the
+ * first page; 400 for a cursor that was not made here), and the key to encode for the next page.
+ */
+export function afterTimeAndId(cursor: string | undefined, at: AnyColumn, id: AnyColumn): SQL | undefined {
+  const after = decodeCursor<{ c?: unknown; i?: unknown }>(cursor);
+  if (!after) return undefined;
+  if (typeof after.c !== 'string' || typeof after.i !== 'string' || Number.isNaN(Date.parse(after.c))) {
+    throw new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
+  }
+  const c = new Date(after.c);
+  return or(lt(at, c), and(eq(at, c), lt(id, after.i)));
+}
+
+export const timeAndIdKey = (at: Date, id: string) => ({ c: at.toISOString(), i: id });

@@ -1,10 +1,10 @@
-import { and, desc, eq, gt, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { DAY } from '../../kernel/clock';
-import { AppError, conflict, notFound, ruleViolation } from '../../kernel/errors';
+import { conflict, notFound, ruleViolation } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
-import { decodeCursor, page } from '../../kernel/pagination';
+import { afterTimeAndId, page, timeAndIdKey } from '../../kernel/pagination';
 import { getCategory } from '../catalog';
 import { type Rules, rulesFor } from '../governance';
 import { PLATFORM_CASH } from '../ledger';
@@ -192,17 +192,13 @@ async function payCompensation(
   return marked;
 }
 
-export async function getShopComplaint(tx: Executor, shopId: string, id: string): Promise<Complaint> {
+/** The complaint, locked; with a shop id, another shop's complaint is not found. */
+async function lockComplaint(tx: Executor, id: string, shopId?: string): Promise<Complaint> {
   const [row] = await tx
     .select()
     .from(complaints)
-    .where(and(eq(complaints.id, id), eq(complaints.shopId, shopId)));
-  if (!row) throw notFound('complaint_not_found');
-  return row;
-}
-
-async function getComplaint(tx: Executor, id: string): Promise<Complaint> {
-  const [row] = await tx.select().from(complaints).where(eq(complaints.id, id)).for('update');
+    .where(and(eq(complaints.id, id), shopId ? eq(complaints.shopId, shopId) : undefined))
+    .for('update');
   if (!row) throw notFound('complaint_not_found');
   return row;
 }
@@ -214,8 +210,7 @@ export async function compensateVoluntarily(
   complaintId: string,
   now: Date,
 ): Promise<Complaint> {
-  await getShopComplaint(tx, shopId, complaintId);
-  const complaint = await getComplaint(tx, complaintId);
+  const complaint = await lockComplaint(tx, complaintId, shopId);
   if (complaint.status !== 'open')
     throw conflict('complaint_not_open_for_decision', { status: complaint.status });
   const paid = await payCompensation(tx, complaint, true, now);
@@ -234,7 +229,7 @@ export async function upholdComplaint(
   input: { note: string; penalty?: { track: PenaltyTrack; points: number } },
   now: Date,
 ): Promise<Complaint> {
-  const complaint = await getComplaint(tx, complaintId);
+  const complaint = await lockComplaint(tx, complaintId);
   if (complaint.status !== 'open')
     throw conflict('complaint_not_open_for_decision', { status: complaint.status });
   let points = 0;
@@ -313,7 +308,7 @@ export async function dismissComplaint(
   input: { note: string },
   now: Date,
 ): Promise<Complaint> {
-  const complaint = await getComplaint(tx, complaintId);
+  const complaint = await lockComplaint(tx, complaintId);
   if (complaint.status !== 'open')
     throw conflict('complaint_not_open_for_decision', { status: complaint.status });
   const [row] = await tx
@@ -330,35 +325,25 @@ export async function dismissComplaint(
   return row!;
 }
 
-const badCursor = () =>
-  new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
-
 export async function listComplaints(
   tx: Executor,
   scope: { shopId?: string; buyerId?: string },
   query: { status?: Complaint['status']; cursor?: string; limit?: number },
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ c?: unknown; i?: unknown }>(query.cursor);
   const where: (SQL | undefined)[] = [
     scope.shopId ? eq(complaints.shopId, scope.shopId) : undefined,
     scope.buyerId ? eq(complaints.buyerId, scope.buyerId) : undefined,
     query.status ? eq(complaints.status, query.status) : undefined,
+    afterTimeAndId(query.cursor, complaints.createdAt, complaints.id),
   ];
-  if (after) {
-    if (typeof after.c !== 'string' || typeof after.i !== 'string' || Number.isNaN(Date.parse(after.c))) {
-      throw badCursor();
-    }
-    const c = new Date(after.c);
-    where.push(or(lt(complaints.createdAt, c), and(eq(complaints.createdAt, c), lt(complaints.id, after.i))));
-  }
   const rows = await tx
     .select()
     .from(complaints)
     .where(and(...where))
     .orderBy(desc(complaints.createdAt), desc(complaints.id))
     .limit(limit + 1);
-  return page(rows, limit, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
+  return page(rows, limit, (r) => timeAndIdKey(r.createdAt, r.id));
 }
 
 export function complaintView(c: Complaint) {

@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { DAY, HOUR } from '../../kernel/clock';
-import { AppError, conflict, invalidField, notFound, ruleViolation } from '../../kernel/errors';
+import { conflict, invalidField, notFound, ruleViolation } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
-import { decodeCursor, page } from '../../kernel/pagination';
+import { afterTimeAndId, page, timeAndIdKey } from '../../kernel/pagination';
 import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { getCategory } from '../catalog';
 import { type Rules, returnInsuranceRules, rulesFor } from '../governance';
@@ -135,41 +135,37 @@ async function move(
   return row;
 }
 
-async function getRefund(tx: Executor, id: string): Promise<Refund | undefined> {
-  const [row] = await tx.select().from(refunds).where(eq(refunds.id, id));
-  return row;
-}
-
-export async function getBuyerRefund(tx: Executor, buyerId: string, id: string): Promise<Refund> {
+/** A refund, seen by its buyer, its shop's staff, or (no scope) the platform; another's is not found. */
+async function findRefund(
+  tx: Executor,
+  id: string,
+  scope: { buyerId?: string; shopId?: string } = {},
+): Promise<Refund | undefined> {
   const [row] = await tx
     .select()
     .from(refunds)
-    .where(and(eq(refunds.id, id), eq(refunds.buyerId, buyerId)));
+    .where(
+      and(
+        eq(refunds.id, id),
+        scope.buyerId ? eq(refunds.buyerId, scope.buyerId) : undefined,
+        scope.shopId ? eq(refunds.shopId, scope.shopId) : undefined,
+      ),
+    );
+  return row;
+}
+
+async function requireRefund(tx: Executor, id: string, scope: { buyerId?: string; shopId?: string } = {}) {
+  const row = await findRefund(tx, id, scope);
   if (!row) throw notFound('refund_not_found');
   return row;
 }
 
-export async function getShopRefund(tx: Executor, shopId: string, id: string): Promise<Refund> {
-  const [row] = await tx
-    .select()
-    .from(refunds)
-    .where(and(eq(refunds.id, id), eq(refunds.shopId, shopId)));
-  if (!row) throw notFound('refund_not_found');
-  return row;
-}
-
-export async function getAnyRefund(tx: Executor, id: string): Promise<Refund> {
-  const row = await getRefund(tx, id);
-  if (!row) throw notFound('refund_not_found');
-  return row;
-}
+export const getBuyerRefund = (tx: Executor, buyerId: string, id: string) =>
+  requireRefund(tx, id, { buyerId });
+export const getShopRefund = (tx: Executor, shopId: string, id: string) => requireRefund(tx, id, { shopId });
 
 export async function refundLinesOf(tx: Executor, refundId: string): Promise<RefundLine[]> {
-  return tx
-    .select()
-    .from(refundLines)
-    .where(eq(refundLines.refundId, refundId))
-    .orderBy(asc(refundLines.orderLineId));
+  return (await linesOfRefunds(tx, [refundId])).get(refundId) ?? [];
 }
 
 export interface RefundRequest {
@@ -576,7 +572,7 @@ export async function decideRefund(
   input: { outcome: 'refund' | 'reject'; note: string },
   now: Date,
 ): Promise<Refund> {
-  const refund = await getAnyRefund(tx, refundId);
+  const refund = await requireRefund(tx, refundId);
   if (refund.status !== 'escalated') throw conflict('refund_not_escalated', { status: refund.status });
   const actor: RefundActor = { type: 'operator', id: operatorId };
   await tx
@@ -671,7 +667,7 @@ export async function withdrawRefund(
  * instead when the order has since been picked up (the seller shipped, which is their answer).
  */
 export async function onRespondBy(tx: Executor, refundId: string, now: Date): Promise<void> {
-  const refund = await getRefund(tx, refundId);
+  const refund = await findRefund(tx, refundId);
   if (refund?.status !== 'requested') return;
   const order = await lockOrder(tx, refund.orderId);
   const system: RefundActor = { type: 'system' };
@@ -686,21 +682,21 @@ export async function onRespondBy(tx: Executor, refundId: string, now: Date): Pr
 
 /** The buyer let a refusal stand. */
 export async function onEscalateBy(tx: Executor, refundId: string, now: Date): Promise<void> {
-  const refund = await getRefund(tx, refundId);
+  const refund = await findRefund(tx, refundId);
   if (refund?.status !== 'refused') return;
   await closeRefund(tx, refund, ['refused'], 'refusal_accepted', { type: 'system' }, now);
 }
 
 /** The buyer never shipped the return. */
 export async function onReturnShipBy(tx: Executor, refundId: string, now: Date): Promise<void> {
-  const refund = await getRefund(tx, refundId);
+  const refund = await findRefund(tx, refundId);
   if (refund?.status !== 'awaiting_return') return;
   await closeRefund(tx, refund, ['awaiting_return'], 'return_not_shipped', { type: 'system' }, now);
 }
 
 /** The seller never confirmed the returned parcel: the buyer is refunded. */
 export async function onConfirmReturnBy(tx: Executor, refundId: string, now: Date): Promise<void> {
-  const refund = await getRefund(tx, refundId);
+  const refund = await findRefund(tx, refundId);
   if (refund?.status !== 'return_shipped') return;
   await payRefund(tx, refund, ['return_shipped'], { type: 'system' }, now, 'seller_silent');
 }
@@ -715,9 +711,6 @@ export async function refundHistory(tx: Executor, refundId: string) {
     .orderBy(asc(refundEvents.at), asc(refundEvents.id));
 }
 
-const badCursor = () =>
-  new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
-
 /** Newest first; the after-sales queue of a shop, a buyer's requests, or the operator's escalations. */
 export async function listRefunds(
   tx: Executor,
@@ -725,34 +718,31 @@ export async function listRefunds(
   query: { status?: RefundStatus; open?: boolean; cursor?: string; limit?: number },
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ c?: unknown; i?: unknown }>(query.cursor);
   const where: (SQL | undefined)[] = [
     scope.shopId ? eq(refunds.shopId, scope.shopId) : undefined,
     scope.buyerId ? eq(refunds.buyerId, scope.buyerId) : undefined,
     scope.orderId ? eq(refunds.orderId, scope.orderId) : undefined,
     query.status ? eq(refunds.status, query.status) : undefined,
+    afterTimeAndId(query.cursor, refunds.createdAt, refunds.id),
     query.open ? inArray(refunds.status, OPEN_REFUND_STATUSES) : undefined,
   ];
-  if (after) {
-    if (typeof after.c !== 'string' || typeof after.i !== 'string' || Number.isNaN(Date.parse(after.c))) {
-      throw badCursor();
-    }
-    const c = new Date(after.c);
-    where.push(or(lt(refunds.createdAt, c), and(eq(refunds.createdAt, c), lt(refunds.id, after.i))));
-  }
   const rows = await tx
     .select()
     .from(refunds)
     .where(and(...where))
     .orderBy(desc(refunds.createdAt), desc(refunds.id))
     .limit(limit + 1);
-  return page(rows, limit, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
+  return page(rows, limit, (r) => timeAndIdKey(r.createdAt, r.id));
 }
 
 export async function linesOfRefunds(tx: Executor, ids: string[]): Promise<Map<string, RefundLine[]>> {
   const result = new Map<string, RefundLine[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return result;
-  const rows = await tx.select().from(refundLines).where(inArray(refundLines.refundId, ids));
+  const rows = await tx
+    .select()
+    .from(refundLines)
+    .where(inArray(refundLines.refundId, ids))
+    .orderBy(asc(refundLines.refundId), asc(refundLines.orderLineId));
   for (const r of rows) result.get(r.refundId)?.push(r);
   return result;
 }

@@ -12,7 +12,6 @@ import {
   complaintView,
   dismissComplaint,
   fileComplaint,
-  getShopComplaint,
   listComplaints,
   upholdComplaint,
 } from './complaints';
@@ -494,7 +493,6 @@ export async function aftersalesRoutes(app: App): Promise<void> {
     },
     async (req, reply) => {
       const { shopId } = await requireShopRole(req, req.params.shopId, ['service', 'finance']);
-      await getShopComplaint(database.db, shopId, req.params.id);
       return command(req, reply, async (tx) => ({
         status: 200,
         body: complaintView(await compensateVoluntarily(tx, shopId, req.params.id, clock.now())),

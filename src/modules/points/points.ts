@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, gt, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
-import { decodeCursor, page } from '../../kernel/pagination';
+import { afterTimeAndId, page, timeAndIdKey } from '../../kernel/pagination';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import { platformAccount, postTransaction } from '../ledger';
 import { pointsEntries, pointsLots } from './schema';
@@ -111,15 +111,10 @@ export async function pointsAccount(
   now: Date,
 ) {
   const limit = query.limit ?? 20;
-  const after = decodeCursor<{ a?: unknown; i?: unknown }>(query.cursor);
-  const where: (SQL | undefined)[] = [eq(pointsEntries.buyerId, buyerId)];
-  if (after) {
-    if (typeof after.a !== 'string' || typeof after.i !== 'string' || Number.isNaN(Date.parse(after.a))) {
-      throw new AppError(400, 'bad_cursor', {}, [{ path: '/cursor', in: 'query', code: 'field.invalid' }]);
-    }
-    const a = new Date(after.a);
-    where.push(or(lt(pointsEntries.at, a), and(eq(pointsEntries.at, a), lt(pointsEntries.id, after.i))));
-  }
+  const where = [
+    eq(pointsEntries.buyerId, buyerId),
+    afterTimeAndId(query.cursor, pointsEntries.at, pointsEntries.id),
+  ];
   const rows = await tx
     .select()
     .from(pointsEntries)
@@ -135,7 +130,7 @@ export async function pointsAccount(
     .where(and(eq(pointsLots.buyerId, buyerId), gt(pointsLots.remaining, 0), gt(pointsLots.expiresAt, now)))
     .groupBy(pointsLots.expiresAt)
     .orderBy(asc(pointsLots.expiresAt));
-  const history = page(rows, limit, (e) => ({ a: e.at.toISOString(), i: e.id }));
+  const history = page(rows, limit, (e) => timeAndIdKey(e.at, e.id));
   return {
     balance: await pointsBalance(tx, buyerId, now),
     expiring: expiring.map((e) => ({ points: Number(e.points), expiresAt: e.expiresAt.toISOString() })),

@@ -386,23 +386,31 @@ export async function setCampaignStatus(
   return { id, status };
 }
 
-/** What a campaign did: orders, units, sales and the discount by funder (paid orders or not). */
-export async function campaignReport(tx: Executor, promotionId: string) {
-  const [row] = await tx
-    .select({
-      orders: sql<number>`count(distinct ${orderDiscounts.orderId})::int`,
-      discount: sql<number>`coalesce(sum(${orderDiscounts.amount}), 0)::bigint`,
-      merchantFunded: sql<number>`coalesce(sum(${orderDiscounts.merchantFunded}), 0)::bigint`,
-      platformFunded: sql<number>`coalesce(sum(${orderDiscounts.platformFunded}), 0)::bigint`,
-    })
-    .from(orderDiscounts)
-    .where(eq(orderDiscounts.promotionId, promotionId));
+const reportColumns = {
+  orders: sql<number>`count(distinct ${orderDiscounts.orderId})::int`,
+  discount: sql<number>`coalesce(sum(${orderDiscounts.amount}), 0)::bigint`,
+  merchantFunded: sql<number>`coalesce(sum(${orderDiscounts.merchantFunded}), 0)::bigint`,
+  platformFunded: sql<number>`coalesce(sum(${orderDiscounts.platformFunded}), 0)::bigint`,
+};
+
+function toReport(
+  row: { orders: number; discount: number; merchantFunded: number; platformFunded: number } | undefined,
+) {
   return {
     orders: Number(row?.orders ?? 0),
     discount: Number(row?.discount ?? 0),
     merchantFunded: Number(row?.merchantFunded ?? 0),
     platformFunded: Number(row?.platformFunded ?? 0),
   };
+}
+
+/** What a campaign did: the orders it priced and the discount by funder (paid orders or not). */
+export async function campaignReport(tx: Executor, promotionId: string) {
+  const [row] = await tx
+    .select(reportColumns)
+    .from(orderDiscounts)
+    .where(eq(orderDiscounts.promotionId, promotionId));
+  return toReport(row);
 }
 
 /** Active campaigns of the given kinds that price a cart now. */
@@ -496,21 +504,11 @@ export async function listCampaigns(tx: Executor, shopId: string | null) {
 /** An offer's report: the discounts of every coupon claimed from it. */
 export async function couponOfferReport(tx: Executor, templateId: string) {
   const [row] = await tx
-    .select({
-      orders: sql<number>`count(distinct ${orderDiscounts.orderId})::int`,
-      discount: sql<number>`coalesce(sum(${orderDiscounts.amount}), 0)::bigint`,
-      merchantFunded: sql<number>`coalesce(sum(${orderDiscounts.merchantFunded}), 0)::bigint`,
-      platformFunded: sql<number>`coalesce(sum(${orderDiscounts.platformFunded}), 0)::bigint`,
-    })
+    .select(reportColumns)
     .from(orderDiscounts)
     .innerJoin(coupons, eq(coupons.id, orderDiscounts.promotionId))
     .where(eq(coupons.templateId, templateId));
-  return {
-    orders: Number(row?.orders ?? 0),
-    discount: Number(row?.discount ?? 0),
-    merchantFunded: Number(row?.merchantFunded ?? 0),
-    platformFunded: Number(row?.platformFunded ?? 0),
-  };
+  return toReport(row);
 }
 
 /**
