@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
 import { type Database, migrateDatabase, openDatabase } from '../src/db';
 import { AppError } from '../src/kernel/errors';
 import { newId } from '../src/kernel/ids';
 import { RedisFlashGate } from '../src/modules/promotions/flash-gate';
 import {
+  checkFlashClaim,
   claimFlashQuota,
   configureFlashGate,
   createFlashSale,
@@ -15,13 +19,17 @@ import { flashBuyerTallies, flashClaims } from '../src/modules/promotions/flash-
 import { machine, makeBenchMarket, percentile, saveResult, scratchDatabase } from './lib';
 
 /**
- * A flash-sale stampede on one hot SKU: `concurrency` buyers in a closed loop call claimFlashQuota,
- * each attempt in its own transaction on a PostgreSQL pool, as checkout will (the domain function
- * directly, in-process: there is no public claim route, and checkout's other work would only hide
- * the hot row). Every attempt is a new buyer (per-buyer limit 1), so the quota sells out and the rest
- * of the run is the stampede being refused. Run without and with the Redis gate (`--redis`, default
- * redis://127.0.0.1:6379), on a fresh sale each. Also times the gate's Lua admission alone.
- * Oversold units and buyers over their limit are counted from the database afterwards (must be 0).
+ * A flash-sale stampede on one hot SKU: `concurrency` buyers in a closed loop make attempts, each
+ * as a caller under a stampede should: checkFlashClaim first (the gate's peek in Redis, or without
+ * it a read of the committed state shared by the checks of one event-loop turn), and only when that
+ * passes claimFlashQuota in its own transaction on a PostgreSQL
+ * pool (the domain functions directly, in-process: there is no public claim route, and checkout's
+ * other work would only hide the hot rows). Every attempt is a new buyer (per-buyer limit 1), so the
+ * quota sells out and the rest of the run is the stampede being refused. Run without and with the
+ * Redis gate (`--redis`, default redis://127.0.0.1:6379), on a fresh sale each. Also times the
+ * gate's Lua admission alone. SQL statements (BEGIN, COMMIT and the gate's probes included) and
+ * gate calls are counted per attempt in each phase. Oversold units and buyers over their limit are
+ * counted from the database afterwards (must be 0).
  */
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -63,10 +71,11 @@ export async function main(argv: string[]) {
       } else configureFlashGate(null);
       try {
         const saleId = await openSale(database, market.shopId, market.skuIds[i]!, quota);
-        const r = await stampede(database, saleId, concurrency, seconds, after);
+        if (gate) await flashGateSettled();
+        const r = await stampede(database, saleId, concurrency, seconds, after, gate);
         await flashGateSettled();
         const check = await audit(database, saleId);
-        const row = { mode, concurrency, quota, ...r, ...check };
+        const row = { mode, concurrency, quota, ...r, ...check, loadAverage: loadavg().map(round) };
         if (gate) {
           Object.assign(row, { gateAdmitOnly: await admitOnly(gate, concurrency, quota) });
           const g = await gate.snapshot(saleId);
@@ -79,7 +88,12 @@ export async function main(argv: string[]) {
         await gate?.close();
       }
     }
-    const file = saveResult('flash-sale', { machine: machine(), pool: Number(values.pool), results });
+    const file = saveResult('flash-sale', {
+      date: new Date().toISOString(),
+      machine: machine(),
+      pool: Number(values.pool),
+      results,
+    });
     console.log(`\nwritten to ${file}`);
   } finally {
     await database.close();
@@ -110,9 +124,82 @@ async function openSale(database: Database, shopId: string, skuId: string, quota
 }
 
 /**
+ * SQL statements sent by this process (every pool client's query, BEGIN and COMMIT included):
+ * counted by wrapping pg's Client.query, which drizzle's node-postgres driver calls for each one.
+ */
+let statements = 0;
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof clientQuery;
+
+/**
+ * CPU time used so far, in ms: this process (load generator and domain code) and the PostgreSQL
+ * backends serving this database (from /proc, Linux only), read on a connection of its own so the
+ * pool's queue does not delay it. Per attempt it is a figure the other agents' load on the shared
+ * cores disturbs far less than attempts per second.
+ */
+async function cpuMeter(url: string) {
+  const monitor = new pg.Client({ connectionString: url });
+  await monitor.connect();
+  const pids = async () => {
+    const r = (await (clientQuery as (...a: unknown[]) => Promise<unknown>).call(
+      monitor,
+      'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    )) as unknown as { rows: { pid: number }[] };
+    return r.rows.map((row) => row.pid);
+  };
+  return {
+    async read() {
+      const own = process.cpuUsage();
+      let ticks = 0;
+      for (const pid of await pids()) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          ticks += Number(fields[11]) + Number(fields[12]); // utime, stime, at 100 ticks a second
+        } catch {
+          // not Linux, or a backend that just ended
+        }
+      }
+      return { node: (own.user + own.system) / 1000, postgres: ticks * 10 };
+    },
+    close: () => monitor.end(),
+  };
+}
+
+/**
+ * Gate calls (peek, admit, settle, refund, ...), counted by wrapping the gate's methods. The peeks
+ * of one event-loop turn share one Lua call, so Redis sees fewer calls than this counts.
+ */
+let gateCalls = 0;
+function countGateCalls(gate: RedisFlashGate) {
+  for (const m of ['peek', 'admit', 'settle', 'refund', 'giveBack', 'seed', 'raise'] as const) {
+    const f = gate[m].bind(gate) as (...a: unknown[]) => Promise<unknown>;
+    (gate as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+      gateCalls++;
+      return f(...a);
+    };
+  }
+}
+
+/** The counters at one moment of a run. */
+interface Mark {
+  t: number;
+  attempts: number;
+  statements: number;
+  gateCalls: number;
+  cpu: { node: number; postgres: number };
+}
+
+/**
  * Runs until the quota sells out and then `after` seconds more of buyers being refused (or `seconds`
- * in all). Attempts per second are given for the sale (until the last unit went), for the refusals
- * after it, and over the whole run.
+ * in all). Two phases are measured: the sale (start to the first sold-out answer) and the refusals
+ * (from a second after the sell-out, once the attempts already past the check have drained, to the
+ * end). For each: attempts per second, SQL statements, gate calls and CPU ms per attempt. The
+ * whole run's attempts per second depends on `after`: read the phases. Buyer and order ids are a
+ * counter: the generator's ids are not what is measured.
  */
 async function stampede(
   database: Database,
@@ -120,38 +207,56 @@ async function stampede(
   concurrency: number,
   seconds: number,
   after: number,
+  gate: RedisFlashGate | undefined,
 ) {
+  if (gate) countGateCalls(gate);
+  const meter = await cpuMeter(database.url!);
   let attempts = 0;
   let claims = 0;
   let soldOut = 0;
   let other = 0;
-  let soldOutAt: number | undefined;
-  let attemptsAtSellOut = 0;
+  let seq = 0;
+  const run = Date.now().toString(36);
   const latencies: number[] = [];
-  const start = performance.now();
-  const hardEnd = start + seconds * 1000;
+  statements = 0;
+  gateCalls = 0;
+  const mark = async (): Promise<Mark> => {
+    const counts = { t: performance.now(), attempts, statements, gateCalls };
+    return { ...counts, cpu: await meter.read() };
+  };
+  let soldOutAt: Promise<Mark> | undefined;
+  let refusalsFrom: Promise<Mark> | undefined;
+  let soldOutTime: number | undefined;
+  const begin = await mark();
+  const hardEnd = begin.t + seconds * 1000;
   const running = () => {
     const t = performance.now();
-    return t < hardEnd && (soldOutAt === undefined || t < soldOutAt + after * 1000);
+    return t < hardEnd && (soldOutTime === undefined || t < soldOutTime + after * 1000);
   };
   const worker = async () => {
     while (running()) {
       const t0 = performance.now();
+      const n = seq++;
+      const input = {
+        campaignId: saleId,
+        buyerId: `acct_${run}_${n}`,
+        quantity: 1,
+        orderId: `ord_${run}_${n}`,
+      };
       try {
-        await database.db.transaction((tx) =>
-          claimFlashQuota(
-            tx,
-            { campaignId: saleId, buyerId: newId('acct'), quantity: 1, orderId: newId('ord') },
-            new Date(),
-          ),
-        );
+        const now = new Date();
+        await checkFlashClaim(database.db, input, now);
+        await database.db.transaction((tx) => claimFlashQuota(tx, input, now));
         claims++;
       } catch (err) {
         if (err instanceof AppError && err.code === 'flash_sold_out') {
           soldOut++;
-          if (soldOutAt === undefined) {
-            soldOutAt = performance.now();
-            attemptsAtSellOut = attempts;
+          if (soldOutTime === undefined) {
+            soldOutTime = performance.now();
+            soldOutAt = mark();
+            setTimeout(() => {
+              refusalsFrom = mark();
+            }, 1000);
           }
         } else {
           other++;
@@ -163,25 +268,37 @@ async function stampede(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const end = performance.now();
-  const elapsed = (end - start) / 1000;
+  const end = await mark();
+  await flashGateSettled();
+  await meter.close();
   latencies.sort((a, b) => a - b);
-  const sellOut = soldOutAt === undefined ? elapsed : (soldOutAt - start) / 1000;
-  const afterSeconds = soldOutAt === undefined ? 0 : (end - soldOutAt) / 1000;
+  const phase = (from: Mark, to: Mark) => {
+    const n = to.attempts - from.attempts;
+    const per = (x: number) => (n > 0 ? Math.round((x / n) * 1000) / 1000 : null);
+    return {
+      attempts: n,
+      seconds: round((to.t - from.t) / 1000),
+      attemptsPerSecond: Math.round((n * 1000) / (to.t - from.t)),
+      sqlPerAttempt: per(to.statements - from.statements),
+      gateCallsPerAttempt: gate ? per(to.gateCalls - from.gateCalls) : null,
+      cpuMsPerAttempt: {
+        node: per(to.cpu.node - from.cpu.node),
+        postgres: per(to.cpu.postgres - from.cpu.postgres),
+      },
+    };
+  };
+  const sellOut = soldOutAt ? await soldOutAt : end;
+  const refusals = refusalsFrom ? await refusalsFrom : undefined;
   return {
     attempts,
     claims,
     refusedSoldOut: soldOut,
     otherErrors: other,
-    elapsedSeconds: round(elapsed),
-    sellOutSeconds: soldOutAt === undefined ? null : round(sellOut),
-    claimsPerSecond: Math.round(claims / sellOut),
-    attemptsPerSecondDuringSale: Math.round(
-      (soldOutAt === undefined ? attempts : attemptsAtSellOut) / sellOut,
-    ),
-    attemptsPerSecondAfterSellOut:
-      afterSeconds > 0 ? Math.round((attempts - attemptsAtSellOut) / afterSeconds) : null,
-    attemptsPerSecond: Math.round(attempts / elapsed),
+    elapsedSeconds: round((end.t - begin.t) / 1000),
+    claimsPerSecond: Math.round((claims * 1000) / (sellOut.t - begin.t)),
+    sale: phase(begin, sellOut),
+    refusals: refusals && end.t > refusals.t ? phase(refusals, end) : null,
+    attemptsPerSecond: Math.round((attempts * 1000) / (end.t - begin.t)),
     p50ms: round(percentile(latencies, 50)),
     p99ms: round(percentile(latencies, 99)),
   };

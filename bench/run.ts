@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<void
   databank: () => import('./databank'),
   'flash-sale': () => import('./flash-sale'),
   queries: () => import('./queries'),
+  search: () => import('./search'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -35,15 +35,19 @@ export const conflict = (code = 'conflict', params?: Record<string, unknown>) =>
 /** A platform rule refused the request: 422 with a `type` naming the rule. */
 export const ruleViolation = (rule: string, params?: Record<string, unknown>) =>
   new AppError(422, rule, params);
+/** Several invalid fields found by domain logic, answered together. */
+export const invalidFields = (errors: FieldError[]) =>
+  new AppError(400, 'validation_failed', {}, errors, 'validation_failed_detail');
+/** One invalid body field, for invalidFields. */
+export const bodyField = (path: string, code: string, params?: Record<string, unknown>): FieldError => ({
+  path,
+  in: 'body',
+  code,
+  params,
+});
 /** One invalid field, found by domain logic rather than by the schema. */
 export const invalidField = (path: string, code: string, params?: Record<string, unknown>) =>
-  new AppError(
-    400,
-    'validation_failed',
-    {},
-    [{ path, in: 'body', code, params }],
-    'validation_failed_detail',
-  );
+  invalidFields([bodyField(path, code, params)]);
 
 export interface Problem {
   type: string;

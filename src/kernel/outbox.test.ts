@@ -47,8 +47,33 @@ async function eventIds(topic: string): Promise<number[]> {
   return (r as unknown as { rows: { id: number }[] }).rows.map((row) => row.id);
 }
 
+/**
+ * Waits until every transaction that began before this call has ended. The dispatcher's horizon is
+ * cluster-wide, so on a shared PostgreSQL server another suite's open transaction keeps this
+ * suite's committed events invisible for a moment; a test that expects them delivered waits here
+ * first (real time: the horizon moves when those transactions end, not with the test clock).
+ */
+async function settled(): Promise<void> {
+  const [mark] = (
+    (await db.transaction((tx) => tx.execute(sql`select pg_current_xact_id()::text as xid`))) as unknown as {
+      rows: { xid: string }[];
+    }
+  ).rows;
+  for (let i = 0; i < 1500; i++) {
+    const [h] = (
+      (await db.execute(
+        sql`select pg_snapshot_xmin(pg_current_snapshot()) > ${mark!.xid}::xid8 as past`,
+      )) as unknown as { rows: { past: boolean }[] }
+    ).rows;
+    if (h?.past) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('an older transaction stayed open for 30 s');
+}
+
 /** Dispatches until a call hands nothing more to any consumer. */
 async function drain(batch?: number): Promise<number> {
+  await settled();
   let total = 0;
   for (let i = 0; i < 1000; i++) {
     const n = await dispatchOutbox(db, batch);
@@ -101,6 +126,7 @@ describe('dispatchOutbox', () => {
           await emit(tx, 'test.other', { round, i }, { at });
         });
       }
+      await settled();
       const delivered = await dispatchOutbox(db);
       expect(delivered).toBeGreaterThan(0);
       emitted.push(...(await eventIds('test.ordered')).filter((id) => !emitted.includes(id)));
@@ -132,6 +158,7 @@ describe('dispatchOutbox', () => {
     expect((await eventIds('test.ordered')).length).toBeGreaterThan(3);
     const seen = consume('test-batch', ['test.batch']);
     const counts: number[] = [];
+    await settled();
     for (let call = 0; call < 5; call++) counts.push(await dispatchOutbox(db, 3));
     expect(counts).toEqual([3, 3, 3, 1, 0]);
     expect(seen.map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -141,6 +168,7 @@ describe('dispatchOutbox', () => {
     const seen = consume('test-sparse', ['test.sparse']);
     await drain();
     for (let i = 0; i < 20; i++) await db.transaction((tx) => emit(tx, 'test.noise', { i }, { at }));
+    await settled();
     expect(await dispatchOutbox(db, 2)).toBe(0);
     const [pos] = await (async () => {
       const r = await db.execute(
@@ -150,6 +178,7 @@ describe('dispatchOutbox', () => {
     })();
     expect(pos?.id).toBe(Math.max(...(await eventIds('test.noise'))));
     await db.transaction((tx) => emit(tx, 'test.sparse', { n: 1 }, { at }));
+    await settled();
     expect(await dispatchOutbox(db, 2)).toBe(1);
     expect(seen.map((e) => e.payload)).toEqual([{ n: 1 }]);
   });
@@ -164,6 +193,7 @@ describe('dispatchOutbox', () => {
       seen.push(event.id);
     });
     await db.transaction((tx) => emit(tx, 'test.flaky', {}, { at }));
+    await settled();
     await expect(dispatchOutbox(db)).rejects.toThrow('consumer down');
     expect(await effects('test-flaky')).toEqual([]);
     fail = false;

@@ -3,12 +3,14 @@ import { aftersalesRoutes } from './aftersales';
 import { catalogRoutes } from './catalog';
 import { databankRoutes } from './databank';
 import { governanceRoutes } from './governance';
+import { groupBuyRoutes } from './groupbuy';
 import { identityRoutes } from './identity';
 import { inventoryRoutes } from './inventory';
 import { ledgerRoutes } from './ledger';
 import { merchantsRoutes } from './merchants';
 import { penaltiesRoutes } from './penalties';
 import { pointsRoutes } from './points';
+import { presaleRoutes } from './presale';
 import { programmesRoutes } from './programmes';
 import { flashSaleRoutes, promotionsRoutes } from './promotions';
 import { rankingsRoutes } from './rankings';
@@ -31,6 +33,8 @@ export const moduleRoutes: { name: string; routes: (app: App) => Promise<void> }
   { name: 'points', routes: pointsRoutes },
   { name: 'promotions', routes: promotionsRoutes },
   { name: 'flash-sales', routes: flashSaleRoutes },
+  { name: 'group-buys', routes: groupBuyRoutes },
+  { name: 'presales', routes: presaleRoutes },
   { name: 'penalties', routes: penaltiesRoutes },
   { name: 'reviews', routes: reviewsRoutes },
   { name: 'programmes', routes: programmesRoutes },

@@ -1,15 +1,19 @@
 import {
   AccountBookOutlined,
+  ApartmentOutlined,
   ClockCircleOutlined,
   CustomerServiceOutlined,
   DashboardOutlined,
   FileProtectOutlined,
+  FundOutlined,
+  GiftOutlined,
   InboxOutlined,
   ShopOutlined,
   ShoppingCartOutlined,
   SolutionOutlined,
   StarOutlined,
   TeamOutlined,
+  ThunderboltOutlined,
   TransactionOutlined,
   UserOutlined,
   WarningOutlined,
@@ -28,9 +32,14 @@ import {
   AdminRefunds,
   AdminRuleSets,
 } from './pages/admin';
+import { AdminCategories } from './pages/admin-catalog';
+import { AdminCampaigns, GroupBuyPage, GroupPage, PresalePage, SellerCampaigns } from './pages/campaigns';
 import { CartPage, CheckoutPage, PayPage } from './pages/cart';
+import { SellerDatabank } from './pages/databank';
+import { CouponsPage, FlashSalePage, FlashSalesPage, MyCouponsPage } from './pages/deals';
 import { LoginPage } from './pages/login';
 import { ComplaintsPage, OrderPage, OrdersPage, PointsPage, RefundsPage } from './pages/orders';
+import { AdminFlashSales, AdminPromotions, SellerPromotions } from './pages/promotions';
 import {
   SellerApply,
   SellerComplaints,
@@ -81,6 +90,7 @@ function AccountMenu() {
     { key: '/refunds', label: t('nav.refunds') },
     { key: '/complaints', label: t('nav.complaints') },
     { key: '/points', label: t('nav.points') },
+    { key: '/coupons/mine', label: t('nav.myCoupons') },
     { type: 'divider' as const },
     { key: '/seller', label: t('nav.seller') },
     ...(me.data.roles.includes('operator') ? [{ key: '/admin', label: t('nav.admin') }] : []),
@@ -126,6 +136,16 @@ function StoreLayout() {
           onSearch={(q) => q.trim() && navigate(`/search?q=${encodeURIComponent(q.trim())}`)}
         />
         <Space wrap className="store-actions">
+          <Link to="/flash-sales">
+            <Button size="small" icon={<ThunderboltOutlined />}>
+              {t('nav.flashSales')}
+            </Button>
+          </Link>
+          <Link to="/coupons">
+            <Button size="small" icon={<GiftOutlined />}>
+              {t('nav.coupons')}
+            </Button>
+          </Link>
           <Link to="/cart" aria-label={t('nav.cart')}>
             <Button size="small" icon={<ShoppingCartOutlined />}>
               {t('nav.cart')}
@@ -204,6 +224,9 @@ function SellerLayout() {
           items={[
             { key: '/seller', icon: <DashboardOutlined />, label: t('seller.dashboard') },
             { key: '/seller/products', icon: <ShopOutlined />, label: t('seller.products') },
+            { key: '/seller/promotions', icon: <GiftOutlined />, label: t('promo.title') },
+            { key: '/seller/campaigns', icon: <TeamOutlined />, label: t('campaign.title') },
+            { key: '/seller/databank', icon: <FundOutlined />, label: t('databank.title') },
             { key: '/seller/orders', icon: <InboxOutlined />, label: t('seller.orderDesk') },
             { key: '/seller/refunds', icon: <CustomerServiceOutlined />, label: t('seller.afterSales') },
             { key: '/seller/complaints', icon: <WarningOutlined />, label: t('seller.complaints') },
@@ -231,6 +254,10 @@ function AdminLayout() {
             { key: '/admin', icon: <SolutionOutlined />, label: t('admin.applications') },
             { key: '/admin/complaints', icon: <WarningOutlined />, label: t('admin.complaints') },
             { key: '/admin/refunds', icon: <TransactionOutlined />, label: t('admin.refunds') },
+            { key: '/admin/categories', icon: <ApartmentOutlined />, label: t('adminCatalog.title') },
+            { key: '/admin/promotions', icon: <GiftOutlined />, label: t('promo.platformTitle') },
+            { key: '/admin/flash-sales', icon: <ThunderboltOutlined />, label: t('promo.flashSales') },
+            { key: '/admin/campaigns', icon: <TeamOutlined />, label: t('campaign.title') },
             { key: '/admin/rule-sets', icon: <FileProtectOutlined />, label: t('admin.ruleSets') },
             { key: '/admin/ledger', icon: <AccountBookOutlined />, label: t('admin.ledger') },
             { key: '/admin/clock', icon: <ClockCircleOutlined />, label: t('admin.clock') },
@@ -259,12 +286,22 @@ export function AppRoutes() {
         <Route path="refunds" element={<RefundsPage />} />
         <Route path="complaints" element={<ComplaintsPage />} />
         <Route path="points" element={<PointsPage />} />
+        <Route path="coupons" element={<CouponsPage />} />
+        <Route path="coupons/mine" element={<MyCouponsPage />} />
+        <Route path="flash-sales" element={<FlashSalesPage />} />
+        <Route path="flash-sales/:id" element={<FlashSalePage />} />
+        <Route path="group-buys/groups/:groupId" element={<GroupPage />} />
+        <Route path="group-buys/:id" element={<GroupBuyPage />} />
+        <Route path="presales/:id" element={<PresalePage />} />
         <Route path="login" element={<LoginPage />} />
       </Route>
       <Route path="seller" element={<SellerLayout />}>
         <Route index element={<SellerDashboard />} />
         <Route path="apply" element={<SellerApply />} />
         <Route path="products" element={<SellerProducts />} />
+        <Route path="promotions" element={<SellerPromotions />} />
+        <Route path="campaigns" element={<SellerCampaigns />} />
+        <Route path="databank" element={<SellerDatabank />} />
         <Route path="orders" element={<SellerOrders />} />
         <Route path="refunds" element={<SellerRefunds />} />
         <Route path="complaints" element={<SellerComplaints />} />
@@ -276,6 +313,10 @@ export function AppRoutes() {
         <Route index element={<AdminApplications />} />
         <Route path="complaints" element={<AdminComplaints />} />
         <Route path="refunds" element={<AdminRefunds />} />
+        <Route path="categories" element={<AdminCategories />} />
+        <Route path="promotions" element={<AdminPromotions />} />
+        <Route path="flash-sales" element={<AdminFlashSales />} />
+        <Route path="campaigns" element={<AdminCampaigns />} />
         <Route path="rule-sets" element={<AdminRuleSets />} />
         <Route path="ledger" element={<AdminLedger />} />
         <Route path="clock" element={<AdminClock />} />

@@ -40,7 +40,7 @@ function newKey(): string {
 }
 
 export async function api<T = unknown>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {
@@ -80,4 +80,53 @@ export function qs(params: Record<string, string | number | boolean | undefined 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** A non-JSON answer (a CSV export) as text, with the same headers and errors as `api`. */
+export async function getText(path: string): Promise<string> {
+  const headers: Record<string, string> = { 'accept-language': i18n.language === 'en' ? 'en' : 'zh-CN' };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`/api/v1${path}`, { headers });
+  const text = await res.text();
+  if (!res.ok) {
+    let problem: Partial<Problem> = {};
+    try {
+      problem = JSON.parse(text) as Problem;
+    } catch {
+      // not problem+json: the status alone
+    }
+    throw new ApiError({ ...problem, status: res.status });
+  }
+  return text;
+}
+
+/** Every page of a cursor-paged list, `onPage` told the count so far (progress bars). */
+export async function allPages<T>(path: string, onPage?: (soFar: number) => void, limit = 100): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  const sep = path.includes('?') ? '&' : '?';
+  do {
+    const page: Page<T> = await get<Page<T>>(
+      `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    items.push(...page.items);
+    cursor = page.nextCursor;
+    onPage?.(items.length);
+  } while (cursor);
+  return items;
+}
+
+/** Hands the browser a file to save (a CSV built here or fetched). */
+export function saveFile(name: string, text: string, type = 'text/csv;charset=utf-8') {
+  // The byte-order mark lets spreadsheet programs read the Chinese text as UTF-8.
+  const blob = new Blob([type.startsWith('text/csv') ? '\ufeff' : '', text], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -81,7 +81,7 @@ export interface Cart {
   total: number;
   currency: string;
 }
-export type OrderStatus = 'awaiting_payment' | 'paid' | 'shipped' | 'succeeded' | 'closed';
+export type OrderStatus = 'awaiting_payment' | 'deposit_paid' | 'paid' | 'shipped' | 'succeeded' | 'closed';
 export interface OrderLine {
   id: string;
   skuId: string;
@@ -104,7 +104,20 @@ export interface Order {
   address: { name: string; phone: string; region: string; line: string };
   lines: OrderLine[];
   returnInsurance: { providedBy: 'none' | 'buyer' | 'shop'; premium: number };
-  deadlines: { payBy?: string; shipBy?: string; confirmBy?: string };
+  deadlines: { payBy?: string; balanceBy?: string; shipBy?: string; confirmBy?: string };
+  /** The group buy (its group id) or presale the order was placed through. */
+  campaign: { kind: 'group_buy' | 'presale'; id: string } | null;
+  /** Paid, but the ship-by clock waits for the group to fill. */
+  shipHold: 'group_forming' | null;
+  presale: {
+    deposit: number;
+    balance: number;
+    depositPaidAt: string | null;
+    balanceFrom: string | null;
+    balanceBy: string | null;
+    balancePaymentId: string | null;
+    announcedShipBy: string | null;
+  } | null;
   shipLate: boolean;
   createdAt: string;
   paidAt: string | null;

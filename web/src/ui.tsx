@@ -101,6 +101,15 @@ const statusColors: Record<string, string> = {
   draft: 'default',
   published: 'green',
   delisted: 'default',
+  active: 'green',
+  paused: 'default',
+  upcoming: 'blue',
+  live: 'volcano',
+  ended: 'default',
+  unused: 'green',
+  held: 'orange',
+  used: 'default',
+  expired: 'default',
 };
 
 export function StatusTag({ status }: { status: string }) {

@@ -4,6 +4,6 @@ import './jobs';
 
 export { MERCHANT_RECEIVABLES, splitShopCharge } from './charges';
 export { type Complaint, lateShipmentCompensation } from './complaints';
-export { noReasonWindow, type Refund } from './refunds';
+export { noReasonWindow, type Refund, refundOrderBySystem } from './refunds';
 export { aftersalesRoutes } from './routes';
 export { returnRates } from './stats';

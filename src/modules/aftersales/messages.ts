@@ -14,6 +14,10 @@ defineMessages({
     'zh-CN': '交易成功超过 {days} 天，已不能申请售后（截止 {until}）',
     en: 'After-sales closed {days} days after trade success (at {until})',
   },
+  group_buy_forming: {
+    'zh-CN': '拼团进行中，成团前不能申请售后；未成团将自动全额退款',
+    en: 'The group buy is still forming: after-sales opens once it fills, and a group that fails is refunded in full',
+  },
   not_late_yet: {
     'zh-CN': '订单尚未超过发货时限（{shipBy}）或已发货，不能以"未按时发货"退款',
     en: 'The order is not past its ship-by time ({shipBy}) unshipped, so "not shipped on time" does not apply',

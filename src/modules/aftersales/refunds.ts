@@ -34,6 +34,7 @@ import {
   refundEvents,
   refundLines,
   refunds,
+  type SystemRefundReason,
 } from './schema';
 import './messages';
 
@@ -177,9 +178,11 @@ export interface RefundRequest {
 
 /** The checks a request must pass, by the rules of the order's time. Throws the first that fails. */
 async function checkRequest(tx: Executor, order: Order, input: RefundRequest, rules: Rules, now: Date) {
-  if (order.status === 'awaiting_payment' || order.status === 'closed') {
+  if (order.status === 'awaiting_payment' || order.status === 'deposit_paid' || order.status === 'closed') {
     throw conflict('order_not_refundable', { status: order.status });
   }
+  // A group-buy order waits for its group: it is refunded in full if the group fails.
+  if (order.shipHold === 'group_forming') throw ruleViolation('group_buy_forming');
   const stage = order.status === 'paid' ? 'unshipped' : order.status === 'shipped' ? 'shipped' : 'succeeded';
   if (stage === 'succeeded') {
     const until = (order.succeededAt?.getTime() ?? 0) + rules.afterSales.windowDays.standard * DAY;
@@ -287,6 +290,57 @@ export async function requestRefund(
   if (order.status === 'shipped') await pauseReceiptClock(tx, order.id, now);
   await scheduleDeadline(tx, { kind: RESPOND_BY, subjectId: refund.id, dueAt: actBy!, now });
   return refund;
+}
+
+/**
+ * The platform refunds a whole paid order without anyone asking (a group buy that did not fill):
+ * a refund record like any other, paid at once from escrow, and the order closes.
+ */
+export async function refundOrderBySystem(
+  tx: Executor,
+  orderId: string,
+  reason: SystemRefundReason,
+  now: Date,
+): Promise<Refund | undefined> {
+  const order = await lockOrder(tx, orderId);
+  if (order.status !== 'paid') return undefined;
+  const lines = (await linesOf(tx, [order.id])).get(order.id) ?? [];
+  const planned = planRefundLines(lines, undefined);
+  if (planned.length === 0) return undefined;
+  const byId = new Map(lines.map((l) => [l.id, l]));
+  const [refund] = await tx
+    .insert(refunds)
+    .values({
+      id: newId('rfd'),
+      orderId: order.id,
+      shopId: order.shopId,
+      buyerId: order.buyerId,
+      shopKind: order.shopKind,
+      kind: 'refund_only',
+      reason,
+      detail: null,
+      stage: 'unshipped',
+      status: 'requested',
+      amount: planned.reduce((s, p) => s + p.amount, 0),
+      actBy: null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!refund) throw conflict('refund_already_open');
+  await tx.insert(refundLines).values(
+    planned.map((p) => ({
+      refundId: refund.id,
+      orderLineId: p.orderLineId,
+      skuId: byId.get(p.orderLineId)!.skuId,
+      categoryId: byId.get(p.orderLineId)!.categoryId,
+      quantity: p.quantity,
+      amount: p.amount,
+    })),
+  );
+  await record(tx, refund, null, { type: 'system' }, now);
+  return payRefund(tx, refund, ['requested'], { type: 'system' }, now, reason);
 }
 
 /**

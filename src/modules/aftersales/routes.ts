@@ -33,7 +33,13 @@ import {
   shipReturn,
   withdrawRefund,
 } from './refunds';
-import { COMPLAINT_REASONS, REFUND_KINDS, REFUND_REASONS, REFUND_STATUSES } from './schema';
+import {
+  COMPLAINT_REASONS,
+  REFUND_KINDS,
+  REFUND_REASONS,
+  REFUND_STATUSES,
+  SYSTEM_REFUND_REASONS,
+} from './schema';
 import './messages';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -51,7 +57,7 @@ const RefundView = Type.Object({
   orderId: Type.String(),
   shopId: Type.String(),
   kind: Type.Enum([...REFUND_KINDS]),
-  reason: Type.Enum([...REFUND_REASONS]),
+  reason: Type.Enum([...REFUND_REASONS, ...SYSTEM_REFUND_REASONS]),
   detail: Nullable(Type.String()),
   stage: Type.Enum(['unshipped', 'shipped', 'succeeded'], {
     description: 'where the order stood when asked',

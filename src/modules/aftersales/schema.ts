@@ -22,7 +22,10 @@ export const REFUND_REASONS = [
   'missing_parts',
   'other',
 ] as const;
-export type RefundReason = (typeof REFUND_REASONS)[number];
+/** Reasons only the platform gives, refunding an order by its rules without a request. */
+export const SYSTEM_REFUND_REASONS = ['group_buy_failed'] as const;
+export type SystemRefundReason = (typeof SYSTEM_REFUND_REASONS)[number];
+export type RefundReason = (typeof REFUND_REASONS)[number] | SystemRefundReason;
 
 /**
  * requested -> (seller approves or stays silent) refunded | awaiting_return -> return_shipped ->
@@ -57,7 +60,7 @@ export const refunds = pgTable(
     buyerId: text('buyer_id').notNull(),
     shopKind: text('shop_kind', { enum: ['mall', 'market'] }).notNull(),
     kind: text('kind', { enum: REFUND_KINDS }).notNull(),
-    reason: text('reason', { enum: REFUND_REASONS }).notNull(),
+    reason: text('reason', { enum: [...REFUND_REASONS, ...SYSTEM_REFUND_REASONS] }).notNull(),
     detail: text('detail'),
     /** Where the order stood when asked: it sets the seller's answer time and where the money comes from. */
     stage: text('stage', { enum: ['unshipped', 'shipped', 'succeeded'] }).notNull(),

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError, invalidField, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
@@ -47,6 +47,17 @@ export async function isLeafCategory(tx: Executor, id: string): Promise<boolean>
     .where(eq(categories.parentId, id))
     .limit(1);
   return child === undefined;
+}
+
+/** The category and every category under it (empty when it does not exist), for roll-ups. */
+export async function categorySubtreeIds(tx: Executor, id: string): Promise<string[]> {
+  const path = await subtreePath(tx, id);
+  if (!path) return [];
+  const rows = await tx
+    .select({ id: categories.id })
+    .from(categories)
+    .where(like(categories.path, `${path}%`));
+  return rows.map((r) => r.id);
 }
 
 /** The id prefix that every category in this one's subtree has in its path. */

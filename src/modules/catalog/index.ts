@@ -7,6 +7,7 @@ export {
   type CategoryInput,
   type CategoryNode,
   categoryLineage,
+  categorySubtreeIds,
   categoryTree,
   createCategory,
   getCategory,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { AppError } from '../../kernel/errors';
 import { decodeCursor, page } from '../../kernel/pagination';
@@ -69,92 +69,80 @@ const listColumns = {
   publishedAt: products.publishedAt,
 };
 
-/** Products in this category or any category beneath it. */
-const inCategoryTree = (categoryId: string) =>
-  sql`${products.categoryId} in (select c.id from ${categories} c where starts_with(c.path, (select p.path from ${categories} p where p.id = ${categoryId})))`;
+/**
+ * The ids of this category and every category beneath it (none for an unknown id). Read first and
+ * passed as constants, so the planner sees how many products they hold; behind a subquery it
+ * guesses, and for a big branch picks reading every match over walking an order index.
+ */
+async function categoryTreeIds(tx: Executor, categoryId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: categories.id })
+    .from(categories)
+    .where(
+      sql`starts_with(${categories.path}, (select p.path from ${categories} p where p.id = ${categoryId}))`,
+    );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * How many matches relevance ranks by their words: the best sellers among them. Ranking every match
+ * reads and scores every matching row, which for a common word in a big catalogue is hundreds of
+ * thousands of rows; the best sellers of a common word are found by walking the sales index until
+ * this many match (a rare word's few matches are read whole), so common words no longer cost more.
+ */
+export const RELEVANCE_CANDIDATES = 200;
 
 /**
  * The storefront search: published products only, every word of `q` must match (title, brand,
  * category or SKU attributes). Relevance ranks title words above brand, category and attribute
- * words, then the better seller first; without words, relevance means best sellers first. Keyset-paged, so
- * a page boundary never repeats or skips a product while the catalogue stands still.
+ * words, then the better seller first, among the RELEVANCE_CANDIDATES best-selling matches; the
+ * other matches follow, best sellers first. Without words, relevance means best sellers first.
+ * Keyset-paged, so a page boundary never repeats or skips a product while the catalogue stands still.
  * Search adjustments in force at `now` apply before any order: hidden shops' products are left
  * out (a penalty, a suspended shop), boosted ones come first and demoted ones last, whatever the sort.
+ * `opts.candidates` overrides RELEVANCE_CANDIDATES (tests use a few).
  */
-export async function searchProducts(tx: Executor, f: SearchFilters, now: Date) {
+export async function searchProducts(
+  tx: Executor,
+  f: SearchFilters,
+  now: Date,
+  opts: { candidates?: number } = {},
+) {
   const tsq = searchQuerySql(f.q);
   const asked: SearchSort = f.sort ?? (tsq ? 'relevance' : 'newest');
   // Without words there is nothing to be relevant to: the best sellers come first (综合排序).
   const sort: SearchSort = asked === 'relevance' && !tsq ? 'sales' : asked;
   const after = readCursor(f.cursor, sort);
-  // Integer score so the cursor can carry it exactly.
-  const score = tsq
-    ? sql<number>`(ts_rank(${products.searchVector}, ${tsq}) * 1000000)::integer`
-    : sql<number>`0`;
   // Most of the time nothing is adjusted: then the checks are left out and the sort indexes serve.
   const effects = await effectsInForce(tx, now);
   const ranked = effects.has('boosted') || effects.has('demoted');
-  const priority = ranked ? searchPrioritySql(now) : sql<number>`0`;
-  const b = after?.b ?? 0;
-
-  let keyset: SQL | undefined;
-  let order: SQL[];
-  switch (sort) {
-    case 'relevance':
-      order = [sql`${score} desc`, desc(products.salesCount), desc(products.id)];
-      if (after) {
-        keyset = sql`(${priority}, ${score}, ${products.salesCount}, ${products.id}) < (${b}::integer, ${after.s}::integer, ${after.c}::integer, ${after.id})`;
-      }
-      break;
-    case 'sales':
-      order = [desc(products.salesCount), desc(products.id)];
-      if (after) {
-        keyset = sql`(${priority}, ${products.salesCount}, ${products.id}) < (${b}::integer, ${after.c}::integer, ${after.id})`;
-      }
-      break;
-    case 'price_asc':
-      order = [asc(products.minPrice), asc(products.id)];
-      // Ascending after the descending priority: compare the negated priority.
-      if (after) {
-        keyset = sql`(-${priority}, ${products.minPrice}, ${products.id}) > (${-b}::integer, ${after.p}::bigint, ${after.id})`;
-      }
-      break;
-    case 'price_desc':
-      order = [desc(products.minPrice), desc(products.id)];
-      if (after) {
-        keyset = sql`(${priority}, ${products.minPrice}, ${products.id}) < (${b}::integer, ${after.p}::bigint, ${after.id})`;
-      }
-      break;
-    case 'newest':
-      order = [desc(products.publishedAt), desc(products.id)];
-      if (after) {
-        keyset = sql`(${priority}, ${products.publishedAt}, ${products.id}) < (${b}::integer, ${after.t}::timestamptz, ${after.id})`;
-      }
-      break;
-  }
-  if (ranked) order.unshift(sql`${priority} desc`);
-
-  const rows = await tx
-    .select({ ...listColumns, score, priority })
-    .from(products)
-    .where(
-      and(
-        eq(products.status, 'published'),
-        effects.has('hidden') ? notHiddenSql(now) : undefined,
-        tsq ? sql`${products.searchVector} @@ ${tsq}` : undefined,
-        f.categoryId ? inCategoryTree(f.categoryId) : undefined,
-        f.shopId ? eq(products.shopId, f.shopId) : undefined,
-        f.brandId ? eq(products.brandId, f.brandId) : undefined,
-        f.minPrice !== undefined ? sql`${products.maxPrice} >= ${f.minPrice}` : undefined,
-        f.maxPrice !== undefined ? sql`${products.minPrice} <= ${f.maxPrice}` : undefined,
-        keyset,
-      ),
-    )
-    .orderBy(...order)
-    .limit(f.limit + 1);
+  const categoryIds = f.categoryId ? await categoryTreeIds(tx, f.categoryId) : undefined;
+  if (categoryIds?.length === 0) return { items: [], nextCursor: null };
+  const matching = and(
+    eq(products.status, 'published'),
+    effects.has('hidden') ? notHiddenSql(now) : undefined,
+    tsq ? sql`${products.searchVector} @@ ${tsq}` : undefined,
+    categoryIds ? inArray(products.categoryId, categoryIds) : undefined,
+    f.shopId ? eq(products.shopId, f.shopId) : undefined,
+    f.brandId ? eq(products.brandId, f.brandId) : undefined,
+    f.minPrice !== undefined ? sql`${products.maxPrice} >= ${f.minPrice}` : undefined,
+    f.maxPrice !== undefined ? sql`${products.minPrice} <= ${f.maxPrice}` : undefined,
+  ) as SQL;
+  const priority = ranked ? searchPrioritySql(now) : undefined;
+  const rows =
+    sort === 'relevance' && tsq
+      ? await byRelevance(tx, {
+          matching,
+          tsq,
+          priority,
+          after,
+          want: f.limit + 1,
+          candidates: opts.candidates ?? RELEVANCE_CANDIDATES,
+        })
+      : await bySort(tx, { sort, matching, priority, after, want: f.limit + 1 });
 
   const result = page(rows, f.limit, (r): Record<string, unknown> => {
-    const key: SearchCursor = { k: sort, id: r.id, b: Number(r.priority) };
+    const key: SearchCursor = { k: sort, id: r.id, b: r.priority };
     if (sort === 'relevance') Object.assign(key, { s: r.score, c: r.salesCount });
     if (sort === 'sales') key.c = r.salesCount;
     if (sort === 'price_asc' || sort === 'price_desc') key.p = r.minPrice ?? 0;
@@ -162,6 +150,220 @@ export async function searchProducts(tx: Executor, f: SearchFilters, now: Date) 
     return { ...key };
   });
   return { items: result.items.map(toListItem), nextCursor: result.nextCursor };
+}
+
+// The sales and newest indexes are built `desc nulls last` (drizzle's `.desc()`), and a plain
+// `desc` means nulls first: the order must say so too, or the index cannot serve it and every
+// matching row is read and sorted. The columns are never null on published products.
+const descNullsLast = (column: AnyColumn) => sql`${column} desc nulls last`;
+
+interface ListRow {
+  id: string;
+  shopId: string;
+  title: string;
+  images: string[];
+  minPrice: number | null;
+  maxPrice: number | null;
+  salesCount: number;
+  categoryId: string;
+  publishedAt: Date | null;
+  /** Relevance score; -1 past the ranked candidates. */
+  score: number;
+  priority: number;
+}
+
+/** `(priority, …keys) < (b, …values)`; without adjustments in force the priority is left out, so the sort index can seek. */
+function keysetBefore(priority: SQL | undefined, b: number, keys: SQL[], values: SQL[]): SQL {
+  return priority
+    ? sql`(${sql.join([priority, ...keys], sql`, `)}) < (${sql.join([sql`${b}::integer`, ...values], sql`, `)})`
+    : sql`(${sql.join(keys, sql`, `)}) < (${sql.join(values, sql`, `)})`;
+}
+
+async function bySort(
+  tx: Executor,
+  o: { sort: SearchSort; matching: SQL; priority?: SQL; after?: SearchCursor; want: number },
+): Promise<ListRow[]> {
+  const { after, priority } = o;
+  const b = after?.b ?? 0;
+  let keyset: SQL | undefined;
+  let order: SQL[];
+  switch (o.sort) {
+    case 'price_asc':
+      order = [asc(products.minPrice), asc(products.id)];
+      // Ascending after the descending priority: compare the negated priority.
+      if (after) {
+        keyset = priority
+          ? sql`(-${priority}, ${products.minPrice}, ${products.id}) > (${-b}::integer, ${after.p}::bigint, ${after.id})`
+          : sql`(${products.minPrice}, ${products.id}) > (${after.p}::bigint, ${after.id})`;
+      }
+      break;
+    case 'price_desc':
+      order = [desc(products.minPrice), desc(products.id)];
+      if (after) {
+        keyset = keysetBefore(
+          priority,
+          b,
+          [sql`${products.minPrice}`, sql`${products.id}`],
+          [sql`${after.p}::bigint`, sql`${after.id}`],
+        );
+      }
+      break;
+    case 'newest':
+      order = [descNullsLast(products.publishedAt), descNullsLast(products.id)];
+      if (after) {
+        keyset = keysetBefore(
+          priority,
+          b,
+          [sql`${products.publishedAt}`, sql`${products.id}`],
+          [sql`${after.t}::timestamptz`, sql`${after.id}`],
+        );
+      }
+      break;
+    default:
+      // sales, and relevance without words
+      order = [descNullsLast(products.salesCount), descNullsLast(products.id)];
+      if (after) {
+        keyset = keysetBefore(
+          priority,
+          b,
+          [sql`${products.salesCount}`, sql`${products.id}`],
+          [sql`${after.c}::integer`, sql`${after.id}`],
+        );
+      }
+  }
+  if (priority) order.unshift(sql`${priority} desc`);
+  return pageRows(tx, and(o.matching, keyset) as SQL, order, o.want, priority);
+}
+
+/**
+ * The page's rows in `order`: the ids are picked first, reading only the columns the filters and the
+ * order need (an index holding them serves the walk without reading the table), then the page's
+ * rows alone are read whole.
+ */
+async function pageRows(
+  tx: Executor,
+  where: SQL,
+  order: SQL[],
+  want: number,
+  priority: SQL | undefined,
+): Promise<ListRow[]> {
+  const ids = tx
+    .select({ id: products.id })
+    .from(products)
+    .where(where)
+    .orderBy(...order)
+    .limit(want);
+  const rows = await tx
+    .select({ ...listColumns, priority: priority ?? sql<number>`0` })
+    .from(products)
+    .where(inArray(products.id, ids))
+    .orderBy(...order);
+  return rows.map((r) => ({ ...r, score: 0, priority: Number(r.priority) }));
+}
+
+/**
+ * Relevance in two stretches: first the `candidates` best-selling matches (by priority,
+ * sales, id), ranked by their words' score; then every other match, best sellers first (score -1 in
+ * the cursor). Each stretch is keyset-paged, so the whole list holds every match exactly once.
+ */
+async function byRelevance(
+  tx: Executor,
+  o: { matching: SQL; tsq: SQL; priority?: SQL; after?: SearchCursor; want: number; candidates: number },
+): Promise<ListRow[]> {
+  const { after, priority } = o;
+  const b = after?.b ?? 0;
+  const rows: ListRow[] = [];
+  // Where the second stretch starts: after the last candidate, or after the cursor once in it.
+  let edge: { b: number; c: number; id: string } | undefined =
+    after && (after.s ?? 0) < 0 ? { b, c: after.c ?? 0, id: after.id } : undefined;
+  if (!edge) {
+    const keyset = after
+      ? sql`where ${keysetBefore(
+          priority ? sql`r.priority` : undefined,
+          b,
+          [sql`r.score`, sql`r.sales_count`, sql`r.id`],
+          [sql`${after.s}::integer`, sql`${after.c}::integer`, sql`${after.id}`],
+        )}`
+      : sql``;
+    // The candidates carry only what ranking needs (an index holding these columns can serve
+    // them without reading the table); the full rows are read for the page alone.
+    const result = await tx.execute(sql`
+      with cand as materialized (
+        select ${products.id} as id, ${products.salesCount} as sales_count,
+          ${products.searchVector} as search_vector, ${priority ?? sql`0`} as priority
+        from ${products}
+        where ${o.matching}
+        order by ${priority ? sql`${priority} desc, ` : sql``}${descNullsLast(products.salesCount)}, ${descNullsLast(products.id)}
+        limit ${o.candidates}
+      ),
+      r as (
+        select id, sales_count, priority, (ts_rank(search_vector, ${o.tsq}) * 1000000)::integer as score
+        from cand
+      ),
+      top as (
+        select * from r ${keyset}
+        order by priority desc, score desc, sales_count desc, id desc
+        limit ${o.want}
+      )
+      select * from (
+        select 'ranked' as stretch, p.id, p.shop_id, p.title, p.images, p.min_price, p.max_price,
+          p.sales_count, p.category_id, p.published_at, top.score, top.priority
+        from top join ${products} p on p.id = top.id
+        union all
+        (select 'edge', id, null, null, null, null, null, sales_count, null, null, 0, priority
+         from cand where (select count(*) from cand) = ${o.candidates}
+         order by priority, sales_count, id
+         limit 1)
+      ) u
+      order by stretch = 'edge', priority desc, score desc, sales_count desc, id desc`);
+    for (const r of (result as unknown as { rows: Record<string, unknown>[] }).rows) {
+      const row = fromRaw(r);
+      if (r.stretch === 'edge') edge = { b: row.priority, c: row.salesCount, id: row.id };
+      else rows.push(row);
+    }
+  }
+  if (rows.length < o.want && edge) {
+    const tail = await pageRows(
+      tx,
+      and(
+        o.matching,
+        keysetBefore(
+          priority,
+          edge.b,
+          [sql`${products.salesCount}`, sql`${products.id}`],
+          [sql`${edge.c}::integer`, sql`${edge.id}`],
+        ),
+      ) as SQL,
+      [
+        ...(priority ? [sql`${priority} desc`] : []),
+        descNullsLast(products.salesCount),
+        descNullsLast(products.id),
+      ],
+      o.want - rows.length,
+      priority,
+    );
+    for (const r of tail) rows.push({ ...r, score: -1 });
+  }
+  return rows;
+}
+
+/** A row of the raw relevance statement, typed as the query builder would have. */
+function fromRaw(r: Record<string, unknown>): ListRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const images = typeof r.images === 'string' ? JSON.parse(r.images) : r.images;
+  return {
+    id: r.id as string,
+    shopId: r.shop_id as string,
+    title: r.title as string,
+    images: (images ?? []) as string[],
+    minPrice: num(r.min_price),
+    maxPrice: num(r.max_price),
+    salesCount: Number(r.sales_count),
+    categoryId: r.category_id as string,
+    publishedAt: r.published_at ? new Date(r.published_at as string) : null,
+    score: Number(r.score),
+    priority: Number(r.priority),
+  };
 }
 
 function toListItem(r: {

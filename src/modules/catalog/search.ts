@@ -71,11 +71,29 @@ export interface SearchDocument {
   attributes: string[];
 }
 
+const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
+
+/** The indexed words of each weighted part (title, brand, category, attributes), space-separated. */
+export function searchTexts(doc: SearchDocument): [string, string, string, string] {
+  const words = (texts: string[]) => texts.flatMap(indexTerms).join(' ');
+  return [words([doc.title]), words(doc.brand), words(doc.category), words(doc.attributes)];
+}
+
+/**
+ * The tsvector built from the four word lists of `searchTexts`, given as SQL (bound parameters, or
+ * columns of a bulk insert, so a bulk load builds exactly the vector a single write does).
+ */
+export function weightedVectorSql(texts: readonly [SQL, SQL, SQL, SQL]): SQL {
+  return sql.join(
+    texts.map((t, i) => sql`setweight(to_tsvector('simple', ${t}), ${sql.raw(`'${WEIGHTS[i]}'`)})`),
+    sql` || `,
+  );
+}
+
 /** SQL for the product's tsvector; every text is a bound parameter. */
 export function searchVectorSql(doc: SearchDocument): SQL {
-  const part = (texts: string[], weight: 'A' | 'B' | 'C' | 'D') =>
-    sql`setweight(to_tsvector('simple', ${texts.flatMap(indexTerms).join(' ')}), ${sql.raw(`'${weight}'`)})`;
-  return sql`(${part([doc.title], 'A')} || ${part(doc.brand, 'B')} || ${part(doc.category, 'C')} || ${part(doc.attributes, 'D')})`;
+  const [a, b, c, d] = searchTexts(doc);
+  return sql`(${weightedVectorSql([sql`${a}`, sql`${b}`, sql`${c}`, sql`${d}`])})`;
 }
 
 /** The tsquery for a buyer's words, ANDed; undefined when nothing searchable is left. */

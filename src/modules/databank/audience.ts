@@ -1,6 +1,7 @@
 import type { Executor } from '../../db';
 import { invalidField } from '../../kernel/errors';
-import { setSegmentSource } from '../promotions';
+import { setMemberLevelSource, setSegmentSource } from '../promotions';
+import { membershipOf, programmeOfShop } from './crm';
 import { dayOf } from './days';
 import { windowsOfShop } from './jobs';
 import { getSegment, matchingConsumers, type SegmentFilter } from './segments';
@@ -27,5 +28,15 @@ setSegmentSource({
   },
   async has(tx, shopId, segmentId, buyerId, now) {
     return (await segmentAudience(tx, shopId, segmentId, now)).includes(buyerId);
+  },
+});
+
+// Member-only prices ask the data bank for the shop's membership levels and a buyer's level in them.
+setMemberLevelSource({
+  async levelsOf(tx, shopId) {
+    return (await programmeOfShop(tx, shopId))?.levels.map((l) => l.name);
+  },
+  async levelOf(tx, shopId, buyerId) {
+    return (await membershipOf(tx, shopId, buyerId))?.levelRank;
   },
 });

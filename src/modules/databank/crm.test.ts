@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { expectLedgerBalanced } from '../ledger/testing';
 import { review, succeededOrder } from '../reviews/testing';
 import { ADDRESS, makeCategoryId, makeSeller, makeSku } from '../trade/testing';
@@ -68,6 +68,33 @@ describe('CRM layers and memberships', () => {
     expect(r.body.items).toContainEqual({ layer: 'friend', strength: 'strong', consumers: 1 });
     expect(r.body.items).toContainEqual({ layer: 'visitor', strength: 'weak', consumers: 1 });
     expect(r.body.items).toContainEqual({ layer: 'fan', strength: 'medium', consumers: 1 });
+  });
+
+  it('a buyer follows a shop from its page, becomes a fan, and can unfollow', async () => {
+    const anonymous = await client(ctx.app).get(`/shops/${m.shopB}/follow`);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body).toEqual({ following: false, followedAt: null, fans: 0 });
+    const fan = await signUp(ctx);
+    const followed = await fan.put(`/shops/${m.shopB}/follow`, undefined, {
+      'idempotency-key': `f-${fan.accountId}`,
+    });
+    expect(followed.status).toBe(200);
+    expect(followed.body).toMatchObject({ following: true, fans: 1 });
+    // Following again changes nothing.
+    expect((await fan.put(`/shops/${m.shopB}/follow`)).body).toEqual(followed.body);
+    const layersB = async () =>
+      Object.fromEntries(
+        (await m.ownerB.get(`/seller/shops/${m.shopB}/crm/layers`)).body.items.map(
+          (i: { layer: string; consumers: number }) => [i.layer, i.consumers],
+        ),
+      );
+    expect(await layersB()).toMatchObject({ fan: 1 });
+    const gone = await fan.delete(`/shops/${m.shopB}/follow`);
+    expect(gone.body).toEqual({ following: false, followedAt: null, fans: 0 });
+    expect((await layersB()).fan).toBe(0);
+    expect((await fan.put(`/shops/${m.shopB}/follow`)).body.fans).toBe(1);
+    expect((await fan.put('/shops/shop_nope/follow')).status).toBe(404);
+    expect((await client(ctx.app).put(`/shops/${m.shopB}/follow`)).status).toBe(401);
   });
 
   it('membership programmes have levels by spend and may be shared by several shops', async () => {

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { conflict, invalidField, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
+import { emit } from '../../kernel/outbox';
 import type { BehaviourEvent } from './events';
 import { pgArray } from './events';
 import { crmRelations, membershipProgrammeShops, membershipProgrammes, memberships } from './schema';
@@ -134,6 +135,44 @@ export async function layerCounts(tx: Executor, shopId: string) {
   return LAYERS.map((layer) => ({ layer, strength: STRENGTH[layer], consumers: counts[layer] }));
 }
 
+/** Whether the buyer follows the shop (is its fan), and how many fans it has. */
+export async function followState(tx: Executor, shopId: string, buyerId: string | undefined) {
+  const [fans] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(crmRelations)
+    .where(and(eq(crmRelations.shopId, shopId), sql`${crmRelations.followedAt} is not null`));
+  const [mine] = buyerId
+    ? await tx
+        .select({ at: crmRelations.followedAt })
+        .from(crmRelations)
+        .where(and(eq(crmRelations.shopId, shopId), eq(crmRelations.consumerId, buyerId)))
+    : [];
+  return {
+    following: mine?.at != null,
+    followedAt: mine?.at?.toISOString() ?? null,
+    fans: Number(fans?.n ?? 0),
+  };
+}
+
+/**
+ * The buyer stops following the shop: no longer a fan (nor a friend, which needs the follow).
+ * Their other relations with the shop (visits, purchases, membership) stay.
+ */
+export async function unfollowShop(tx: Executor, shopId: string, buyerId: string, now: Date) {
+  const [row] = await tx
+    .update(crmRelations)
+    .set({ followedAt: null, friendAt: null })
+    .where(
+      and(
+        eq(crmRelations.shopId, shopId),
+        eq(crmRelations.consumerId, buyerId),
+        sql`${crmRelations.followedAt} is not null`,
+      ),
+    )
+    .returning({ shopId: crmRelations.shopId });
+  if (row) await emit(tx, 'shop.unfollowed', { shopId, buyerId }, { key: shopId, at: now });
+}
+
 /** The shop's service staff add a fan back: the relation becomes mutual (a friend). */
 export async function addFriend(tx: Executor, shopId: string, consumerId: string, now: Date) {
   const [row] = await tx
@@ -232,10 +271,13 @@ export async function membershipOf(tx: Executor, shopId: string, buyerId: string
       where ps.programme_id = ${programme.id} and r.consumer_id = ${buyerId}`),
   );
   const spend = Number(spent?.spend ?? 0);
+  const level = levelFor(programme.levels, spend);
   return {
     programmeId: programme.id,
     programme: programme.name,
-    level: levelFor(programme.levels, spend),
+    level,
+    /** The level's position in the programme's levels (0 = the first), for member-only prices. */
+    levelRank: programme.levels.findIndex((l) => l.name === level),
     spend,
     joinedAt: m.joinedAt,
   };

@@ -2,9 +2,10 @@ import { Type } from 'typebox';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
 import { AppError, invalidField } from '../../kernel/errors';
+import { newId } from '../../kernel/ids';
 import { Amount } from '../../kernel/money';
 import { requireAccount, requireBuyer, requireOperator } from '../identity';
-import { requireShopRole, staffMemberships } from '../merchants';
+import { getShop, requireShopRole, staffMemberships } from '../merchants';
 import {
   assetHistory,
   flows,
@@ -18,11 +19,13 @@ import { EVENT_KINDS, STAGES } from './aipl-rules';
 import {
   addFriend,
   createProgramme,
+  followState,
   joinMembership,
   LAYERS,
   layerCounts,
   membershipOf,
   shareProgramme,
+  unfollowShop,
 } from './crm';
 import { dayLabel, dayOf, parseDay } from './days';
 import { retentionDays, setRetentionDays, storeEvents } from './events';
@@ -568,6 +571,104 @@ export async function databankRoutes(app: App): Promise<void> {
         }
         const m = (await membershipOf(tx, req.params.shopId, accountId))!;
         return { status: 200, body: { ...m, joinedAt: m.joinedAt.toISOString() } };
+      });
+    },
+  );
+
+  const FollowView = Type.Object({
+    following: Type.Boolean(),
+    followedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    fans: Type.Integer({ description: 'buyers following the shop' }),
+  });
+  const requireTradingShop = async (shopId: string) => {
+    const shop = await getShop(db, shopId);
+    if (!shop || shop.status === 'closed') throw new AppError(404, 'shop_not_found');
+  };
+
+  app.get(
+    '/shops/:shopId/follow',
+    {
+      schema: {
+        tags,
+        summary: 'The shop’s fans, and whether I follow it (following is false without a session)',
+        params: ShopParams,
+        response: { 200: FollowView },
+      },
+    },
+    async (req) => {
+      await requireTradingShop(req.params.shopId);
+      return followState(
+        db,
+        req.params.shopId,
+        req.auth && !req.auth.apiKey ? req.auth.accountId : undefined,
+      );
+    },
+  );
+
+  app.put(
+    '/shops/:shopId/follow',
+    {
+      schema: {
+        tags,
+        summary: 'Follow the shop (become its fan); following again changes nothing',
+        params: ShopParams,
+        response: { 200: FollowView },
+      },
+    },
+    async (req, reply) => {
+      const { accountId } = requireBuyer(req);
+      await requireTradingShop(req.params.shopId);
+      return command(req, reply, async (tx) => {
+        const now = clock.now();
+        if (!(await followState(tx, req.params.shopId, accountId)).following) {
+          // A follow is a behaviour event like any other: it makes the buyer a fan in the CRM layers.
+          await storeEvents(
+            tx,
+            [
+              {
+                id: newId('follow'),
+                kind: 'follow',
+                occurredAt: now,
+                consumerId: accountId,
+                deviceId: null,
+                shopId: req.params.shopId,
+                productId: null,
+                skuId: null,
+                brandId: null,
+                categoryId: null,
+                channel: 'shop',
+                region: null,
+                quantity: null,
+                amount: null,
+                rating: null,
+                source: 'follow',
+              },
+            ],
+            now,
+          );
+          await ensureDailyRun(tx, now);
+        }
+        return { status: 200, body: await followState(tx, req.params.shopId, accountId) };
+      });
+    },
+  );
+
+  app.delete(
+    '/shops/:shopId/follow',
+    {
+      schema: {
+        tags,
+        summary: 'Stop following the shop',
+        params: ShopParams,
+        response: { 200: FollowView },
+      },
+    },
+    async (req, reply) => {
+      const { accountId } = requireBuyer(req);
+      await requireTradingShop(req.params.shopId);
+      return command(req, reply, async (tx) => {
+        await unfollowShop(tx, req.params.shopId, accountId, clock.now());
+        return { status: 200, body: await followState(tx, req.params.shopId, accountId) };
       });
     },
   );

@@ -23,7 +23,10 @@ export type TrademarkStatus = (typeof TRADEMARK_STATUSES)[number];
 /** The discounts of the price engine, in stacking order (promotions/engine.ts). */
 export const DISCOUNT_KINDS = [
   'flash_sale',
+  'group_buy',
+  'presale',
   'timed_discount',
+  'member_price',
   'subsidy',
   'shop_reduction',
   'shop_coupon',

@@ -320,10 +320,14 @@ export async function createFullReduction(
   return row!;
 }
 
+/**
+ * A lower price for a time window: for everyone, or (with `memberLevel`) a member-only price for
+ * members of the shop's membership programme at that level or above.
+ */
 export async function createTimedDiscount(
   tx: Executor,
   shopId: string,
-  input: { skuId: string; unitPrice: number; validFrom: Date; validUntil: Date },
+  input: { skuId: string; unitPrice: number; validFrom: Date; validUntil: Date; memberLevel?: string },
   accountId: string,
   now: Date,
 ): Promise<TimedDiscountRow> {
@@ -332,11 +336,79 @@ export async function createTimedDiscount(
   if (!sku || sku.shopId !== shopId) throw invalidField('/skuId', 'field.sku_not_of_shop');
   if (input.unitPrice >= sku.price)
     throw invalidField('/unitPrice', 'field.maximum', { limit: sku.price - 1 });
+  let memberLevelRank: number | null = null;
+  if (input.memberLevel !== undefined) {
+    const levels = await members().levelsOf(tx, shopId);
+    if (!levels) throw invalidField('/memberLevel', 'field.no_membership_programme');
+    memberLevelRank = levels.indexOf(input.memberLevel);
+    if (memberLevelRank < 0) {
+      throw invalidField('/memberLevel', 'field.member_level_unknown', { levels: levels.join(', ') });
+    }
+  }
   const [row] = await tx
     .insert(timedDiscounts)
-    .values({ id: newId('tdc'), shopId, ...input, createdBy: accountId, createdAt: now })
+    .values({
+      id: newId('tdc'),
+      shopId,
+      skuId: input.skuId,
+      unitPrice: input.unitPrice,
+      validFrom: input.validFrom,
+      validUntil: input.validUntil,
+      memberLevel: input.memberLevel ?? null,
+      memberLevelRank,
+      createdBy: accountId,
+      createdAt: now,
+    })
     .returning();
   return row!;
+}
+
+/**
+ * Where member-only prices learn who is a member: the data bank's membership programmes register
+ * it. `levelOf` answers the buyer's level (its position in `levelsOf`), or undefined for a non-member.
+ */
+export interface MemberLevelSource {
+  levelsOf(tx: Executor, shopId: string): Promise<string[] | undefined>;
+  levelOf(tx: Executor, shopId: string, buyerId: string): Promise<number | undefined>;
+}
+let memberSource: MemberLevelSource | undefined;
+export function setMemberLevelSource(source: MemberLevelSource): void {
+  memberSource = source;
+}
+function members(): MemberLevelSource {
+  if (!memberSource) throw new Error('the data bank has not registered its membership levels');
+  return memberSource;
+}
+
+/** The timed price each SKU gets for this buyer: the lowest of those for everyone and, for members, theirs. */
+export async function timedPricesFor(
+  tx: Executor,
+  rows: TimedDiscountRow[],
+  buyerId: string | undefined,
+): Promise<Map<string, { id: string; skuId: string; unitPrice: number; memberOnly: boolean }>> {
+  const levels = new Map<string, number | undefined>();
+  if (buyerId) {
+    for (const shopId of new Set(rows.filter((r) => r.memberLevelRank !== null).map((r) => r.shopId))) {
+      levels.set(shopId, await members().levelOf(tx, shopId, buyerId));
+    }
+  }
+  const best = new Map<string, { id: string; skuId: string; unitPrice: number; memberOnly: boolean }>();
+  for (const r of rows) {
+    if (r.memberLevelRank !== null) {
+      const level = levels.get(r.shopId);
+      if (level === undefined || level < r.memberLevelRank) continue;
+    }
+    const current = best.get(r.skuId);
+    if (!current || r.unitPrice < current.unitPrice) {
+      best.set(r.skuId, {
+        id: r.id,
+        skuId: r.skuId,
+        unitPrice: r.unitPrice,
+        memberOnly: r.memberLevelRank !== null,
+      });
+    }
+  }
+  return best;
 }
 
 export async function createSubsidy(
@@ -448,9 +520,8 @@ export async function activeCampaigns(
     )
     .orderBy(asc(fullReductions.id));
   return {
-    timed: new Map(
-      timed.reverse().map((t) => [t.skuId, { id: t.id, skuId: t.skuId, unitPrice: t.unitPrice }]),
-    ),
+    /** Every live timed price, member-only ones included: timedPricesFor picks the buyer's. */
+    timed,
     subsidies: new Map(
       subs
         .reverse()

@@ -5,7 +5,7 @@ import { newId } from '../../kernel/ids';
 import { promotionRules, type Rules, rulesFor, type ShopKind } from '../governance';
 import { PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { POINTS_EXPIRED, POINTS_LIABILITY, pointsBalance, returnPoints, spendPoints } from '../points';
-import { activeCampaigns, usableCoupons } from './campaigns';
+import { activeCampaigns, timedPricesFor, usableCoupons } from './campaigns';
 import { type Coupon, type DiscountKind, type FlashPrice, type PriceResult, priceCart } from './engine';
 import { activeFlashSales, claimFlashQuota, confirmFlashClaims, releaseFlashClaims } from './flash-sales';
 import { checkoutPoints, coupons, couponTemplates, orderDiscounts, subsidies } from './schema';
@@ -39,16 +39,31 @@ export async function quoteLines(
   tx: Executor,
   buyerId: string,
   lines: PricingLine[],
-  opts: { couponIds?: string[]; usePoints?: number; rules?: Map<ShopKind, Rules> },
+  opts: {
+    couponIds?: string[];
+    usePoints?: number;
+    rules?: Map<ShopKind, Rules>;
+    /** Item prices of the campaign the lines are bought through (group buy, presale): no flash sale then. */
+    itemPrices?: Map<string, FlashPrice>;
+  },
   now: Date,
 ): Promise<Quote> {
   const skuIds = [...new Set(lines.map((l) => l.skuId))];
   const shopIds = [...new Set(lines.map((l) => l.shopId))];
   const flash = new Map<string, FlashPrice & { perBuyerLimit: number }>();
-  for (const [skuId, sale] of await activeFlashSales(tx, skuIds, now)) {
-    flash.set(skuId, { campaignId: sale.id, unitPrice: sale.flashPrice, perBuyerLimit: sale.perBuyerLimit });
+  if (opts.itemPrices) {
+    for (const [skuId, price] of opts.itemPrices) flash.set(skuId, { ...price, perBuyerLimit: 0 });
+  } else {
+    for (const [skuId, sale] of await activeFlashSales(tx, skuIds, now)) {
+      flash.set(skuId, {
+        campaignId: sale.id,
+        unitPrice: sale.flashPrice,
+        perBuyerLimit: sale.perBuyerLimit,
+      });
+    }
   }
   const campaigns = await activeCampaigns(tx, { skuIds, shopIds }, now);
+  const timed = await timedPricesFor(tx, campaigns.timed, buyerId || undefined);
   const chosen = await usableCoupons(tx, buyerId, opts.couponIds ?? [], now);
   // Points and exclusions are the platform's: the strictest of the rule sets of the kinds in the cart.
   const kinds = [...new Set(lines.map((l) => l.shopKind))];
@@ -68,7 +83,7 @@ export async function quoteLines(
       unitPrice: l.unitPrice,
     })),
     flash,
-    timed: campaigns.timed,
+    timed,
     subsidies: campaigns.subsidies,
     reductions: campaigns.reductions,
     coupons: chosen,

@@ -265,3 +265,36 @@ describe('property: random carts and promotions', () => {
     );
   });
 });
+
+describe('campaign prices and member prices', () => {
+  it('a group-buy or presale price is the item price: no timed discount on top, a shop reduction still counts it', () => {
+    for (const kind of ['group_buy', 'presale'] as const) {
+      const r = priceCart(
+        base([line('a', 'shop_a', 10_000, 2)], {
+          flash: new Map([['a', { campaignId: 'cmp_1', unitPrice: 6_000, kind }]]),
+          timed: new Map([['a', { id: 'tdc_1', skuId: 'a', unitPrice: 5_000 }]]),
+          reductions: [reduction({ tiers: [{ threshold: 12_000, off: 1_000 }] })],
+        }),
+      );
+      expect(r.lines[0]!.discounts.map((d) => [d.kind, d.amount])).toEqual([
+        [kind, 8_000],
+        ['shop_reduction', 1_000],
+      ]);
+      expect(r.lines[0]!.paid).toBe(11_000);
+    }
+  });
+
+  it('a member-only timed price is recorded as member_price, merchant-funded, and obeys exclusions', () => {
+    const input = base([line('a', 'shop_a', 10_000)], {
+      timed: new Map([['a', { id: 'tdc_m', skuId: 'a', unitPrice: 8_800, memberOnly: true }]]),
+      coupons: [coupon({ amount: 500 })],
+    });
+    const r = priceCart(input);
+    expect(r.lines[0]!.discounts).toEqual([
+      { kind: 'member_price', promotionId: 'tdc_m', amount: 1_200, merchantFunded: 1_200, platformFunded: 0 },
+      { kind: 'shop_coupon', promotionId: 'cpn_1', amount: 500, merchantFunded: 500, platformFunded: 0 },
+    ]);
+    const excluded = priceCart({ ...input, exclusions: [['member_price', 'shop_coupon']] });
+    expect(excluded.lines[0]!.discounts.map((d) => d.kind)).toEqual(['member_price']);
+  });
+});

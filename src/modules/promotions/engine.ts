@@ -15,7 +15,10 @@ import { allocate } from '../../kernel/money';
 export type Funder = 'merchant' | 'platform' | 'shared';
 export type DiscountKind =
   | 'flash_sale'
+  | 'group_buy'
+  | 'presale'
   | 'timed_discount'
+  | 'member_price'
   | 'subsidy'
   | 'shop_reduction'
   | 'shop_coupon'
@@ -25,8 +28,8 @@ export type DiscountKind =
 
 /** The layers in stacking order; a later layer's threshold sees the earlier layers' prices. */
 export const LAYERS: DiscountKind[][] = [
-  ['flash_sale'],
-  ['timed_discount', 'subsidy'],
+  ['flash_sale', 'group_buy', 'presale'],
+  ['timed_discount', 'member_price', 'subsidy'],
   ['shop_reduction', 'shop_coupon'],
   ['cross_shop_reduction', 'platform_coupon'],
   ['points'],
@@ -42,15 +45,21 @@ export interface EngineLine {
   unitPrice: number;
 }
 
+/** An item-level price: a flash sale's, or a group buy's or presale's for the orders placed through it. */
 export interface FlashPrice {
   campaignId: string;
   unitPrice: number;
+  kind?: ItemPriceKind;
 }
+export type ItemPriceKind = 'flash_sale' | 'group_buy' | 'presale';
+const ITEM_PRICE_KINDS: DiscountKind[] = ['flash_sale', 'group_buy', 'presale'];
 
 export interface TimedDiscount {
   id: string;
   skuId: string;
   unitPrice: number;
+  /** A member-only price (会员价): recorded as `member_price`. */
+  memberOnly?: boolean;
 }
 
 export interface Subsidy {
@@ -233,14 +242,15 @@ export function priceCart(input: EngineInput): PriceResult {
     return capped;
   };
 
-  // 1. Item price: a flash sale replaces the list price for its units; the merchant funds the cut.
+  // 1. Item price: a flash sale (or the group buy or presale the order is placed through) replaces
+  // the list price for its units; the merchant funds the cut.
   for (const t of state) {
     const flash = input.flash.get(t.line.key);
     if (flash && flash.unitPrice < t.line.unitPrice) {
       apply(
         [t],
         (t.line.unitPrice - flash.unitPrice) * t.line.quantity,
-        'flash_sale',
+        flash.kind ?? 'flash_sale',
         flash.campaignId,
         'merchant',
         0,
@@ -248,20 +258,15 @@ export function priceCart(input: EngineInput): PriceResult {
     }
   }
 
-  // 2. Timed discount (merchant) or, failing that, a platform subsidy within its budget.
+  // 2. Timed discount or member-only price (merchant) or, failing those, a platform subsidy within
+  // its budget.
   const subsidySpent = new Map<string, number>();
   for (const t of state) {
-    if (t.kinds.has('flash_sale')) continue;
+    if (ITEM_PRICE_KINDS.some((k) => t.kinds.has(k))) continue;
     const timed = input.timed.get(t.line.skuId);
-    if (timed && timed.unitPrice < t.line.unitPrice && !excluded(t.kinds, 'timed_discount')) {
-      apply(
-        [t],
-        (t.line.unitPrice - timed.unitPrice) * t.line.quantity,
-        'timed_discount',
-        timed.id,
-        'merchant',
-        0,
-      );
+    const timedKind = timed?.memberOnly ? 'member_price' : 'timed_discount';
+    if (timed && timed.unitPrice < t.line.unitPrice && !excluded(t.kinds, timedKind)) {
+      apply([t], (t.line.unitPrice - timed.unitPrice) * t.line.quantity, timedKind, timed.id, 'merchant', 0);
       continue;
     }
     const subsidy = input.subsidies.get(t.line.skuId);

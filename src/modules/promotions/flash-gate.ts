@@ -13,6 +13,9 @@ import { Redis } from 'ioredis';
  * The database stays the source of truth: the gate only refuses early (sold out, over the limit),
  * and whatever it admits still has to pass the database's conditional updates. Its counts follow
  * the database's through these steps:
+ * - peek: what admit would refuse (sold out, over the limit), changing nothing: checkFlashClaim
+ *   asks it before any database transaction is opened, so a refused buyer costs Redis one call
+ *   (shared with the others refused in the same turn) and PostgreSQL nothing;
  * - admit: takes the units and records a pending token;
  * - the database refuses the admitted claim (or throws): the claimer refunds at once;
  * - the claimer's transaction ends: a batched probe (flash-sales.ts, probeClaims) waits for it on the
@@ -52,6 +55,20 @@ if op == 'admit' then
   redis.call('HINCRBY', buyers, buyer, qty)
   redis.call('HSET', pending, order, buyer .. '|' .. qty .. '|' .. ARGV[5])
   return 'ok'
+elseif op == 'peek' then
+  -- What admit would answer to each (buyer, quantity) in ARGV, changing nothing: {limit, verdict, ...}.
+  local left, limit = unpack(redis.call('HMGET', state, 'left', 'limit'))
+  local out = {tonumber(limit or 0)}
+  for i = 2, #ARGV, 2 do
+    local qty = tonumber(ARGV[i + 1])
+    local verdict = 'ok'
+    if not left then verdict = 'miss'
+    elseif tonumber(left) < qty then verdict = 'sold_out'
+    elseif tonumber(redis.call('HGET', buyers, ARGV[i]) or '0') + qty > tonumber(limit) then verdict = 'buyer_limit'
+    end
+    out[#out + 1] = verdict
+  end
+  return out
 elseif op == 'settle' or op == 'refund' then
   local token = redis.call('HGET', pending, ARGV[2])
   if not token then return 0 end
@@ -103,6 +120,8 @@ return redis.error_reply('unknown op ' .. tostring(op))
 `;
 
 export type AdmitResult = 'ok' | 'miss' | 'duplicate' | 'sold_out' | 'buyer_limit';
+/** What an admission would answer now (`ok` included), with the sale's per-buyer limit; changes nothing. */
+export type PeekResult = { verdict: 'ok' | 'miss' | 'sold_out' | 'buyer_limit'; perBuyerLimit: number };
 
 export interface PendingAdmission {
   orderId: string;
@@ -118,6 +137,11 @@ export interface FlashGate {
     input: { buyerId: string; orderId: string; quantity: number },
     now: Date,
   ): Promise<AdmitResult>;
+  /**
+   * Whether an admission would be refused now (sold out, over the limit), without taking anything:
+   * lets a caller refuse before it opens a database transaction.
+   */
+  peek(saleId: string, input: { buyerId: string; quantity: number }): Promise<PeekResult>;
   /** The admission's transaction committed: the units stay taken, the pending token goes. */
   settle(saleId: string, orderId: string): Promise<void>;
   /** The admission's transaction did not commit: the units come back. Idempotent (per token). */
@@ -137,22 +161,39 @@ export interface FlashGate {
   close(): Promise<void>;
 }
 
+interface PeekWaiter {
+  buyerId: string;
+  quantity: number;
+  resolve: (r: PeekResult) => void;
+  reject: (err: unknown) => void;
+}
+
 const keys = (saleId: string) => {
   const tag = `jishi:flash:{${saleId}}`;
   return [`${tag}:state`, `${tag}:buyers`, `${tag}:pending`] as const;
 };
 
 type Scripted = Redis & {
-  flashGate(k1: string, k2: string, k3: string, ...args: (string | number)[]): Promise<string | number>;
+  flashGate(
+    k1: string,
+    k2: string,
+    k3: string,
+    ...args: (string | number)[]
+  ): Promise<string | number | (string | number)[]>;
 };
 
 export class RedisFlashGate implements FlashGate {
   private constructor(private readonly redis: Scripted) {}
 
-  /** Connects to Redis; commands fail fast (no offline queue) so a Redis outage falls back to the database. */
+  /**
+   * Connects to Redis; commands fail fast (no offline queue) so a Redis outage falls back to the
+   * database. Auto-pipelining sends the calls made in one event-loop turn in one write: under a
+   * stampede that is hundreds of admissions per write instead of one system call each.
+   */
   static async connect(url: string): Promise<RedisFlashGate> {
     const redis = new Redis(url, {
       lazyConnect: true,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: 2_000,
@@ -178,6 +219,41 @@ export class RedisFlashGate implements FlashGate {
       input.quantity,
       now.getTime(),
     )) as AdmitResult;
+  }
+
+  /**
+   * The peeks of one sale made in the same turn of the event loop go in one Lua call, sent once the
+   * turn ends (after all of them were asked, so each answer is at least as recent as its question):
+   * under a stampede, one call for hundreds of refusals.
+   */
+  peek(saleId: string, input: { buyerId: string; quantity: number }): Promise<PeekResult> {
+    return new Promise((resolve, reject) => {
+      let batch = this.peeks.get(saleId);
+      if (!batch) {
+        batch = [];
+        this.peeks.set(saleId, batch);
+        setImmediate(() => this.sendPeeks(saleId));
+      }
+      batch.push({ ...input, resolve, reject });
+    });
+  }
+
+  private readonly peeks = new Map<string, PeekWaiter[]>();
+
+  private async sendPeeks(saleId: string) {
+    const batch = this.peeks.get(saleId) ?? [];
+    this.peeks.delete(saleId);
+    try {
+      const [limit, ...verdicts] = (await this.run(
+        saleId,
+        'peek',
+        ...batch.flatMap((b) => [b.buyerId, b.quantity]),
+      )) as [number, ...PeekResult['verdict'][]];
+      for (const [i, b] of batch.entries())
+        b.resolve({ verdict: verdicts[i]!, perBuyerLimit: Number(limit) });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   async settle(saleId: string, orderId: string) {

@@ -1,7 +1,29 @@
 import { randomInt } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  lt,
+  lte,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../../db';
-import { AppError, conflict, type FieldError, notFound, ruleViolation } from '../../kernel/errors';
+import {
+  AppError,
+  bodyField,
+  conflict,
+  type FieldError,
+  invalidFields,
+  notFound,
+  ruleViolation,
+} from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
 import { decodeCursor, page } from '../../kernel/pagination';
@@ -44,8 +66,11 @@ export const MAX_FLASH_PER_BUYER = 99;
 /**
  * Slices of the quota. One row taking every claim would let claims commit only one after another
  * (each waits for the previous one's commit to reach the disk); slices let them commit together.
+ * A checkout holds its slice until it commits, so there are more slices than the connections of a
+ * process (20 by default): with 16, about one claim in eight of the benchmark found every slice
+ * with room held and took the slower path; with 64, about one in a hundred.
  */
-export const FLASH_SHARDS = 16;
+export const FLASH_SHARDS = 64;
 /** Deadline kind of the gate's sweep (seeding before the start, healing after crashes). */
 export const FLASH_GATE_SWEEP = 'flash_sale.gate_sweep';
 /** How often the sweep runs while a sale is on, and how early before the start it seeds the gate. */
@@ -153,15 +178,6 @@ export interface FlashSaleInput {
   endsAt: Date;
 }
 
-const fieldErrors = (errors: FieldError[]) =>
-  new AppError(400, 'validation_failed', {}, errors, 'validation_failed_detail');
-const field = (path: string, code: string, params?: Record<string, unknown>): FieldError => ({
-  path,
-  in: 'body',
-  code,
-  params,
-});
-
 /**
  * Schedules a flash sale of one of the shop's SKUs. Rules: the SKU is the shop's own and on sale;
  * 0 < flashPrice < the SKU's price; perBuyerLimit <= quota <= the units available now (on hand minus
@@ -179,27 +195,29 @@ export async function createFlashSale(
   now: Date,
 ): Promise<FlashSale> {
   const sku = await getSkuForSale(tx, input.skuId);
-  if (!sku || sku.shopId !== shopId) throw fieldErrors([field('/skuId', 'field.flash_sku_not_in_shop')]);
+  if (!sku || sku.shopId !== shopId)
+    throw invalidFields([bodyField('/skuId', 'field.flash_sku_not_in_shop')]);
   const errors: FieldError[] = [];
   if (sku.status !== 'active' || sku.productStatus !== 'published') {
-    errors.push(field('/skuId', 'field.flash_sku_not_for_sale'));
+    errors.push(bodyField('/skuId', 'field.flash_sku_not_for_sale'));
   }
   if (input.flashPrice >= sku.price) {
-    errors.push(field('/flashPrice', 'field.flash_price_not_below_list', { listPrice: sku.price }));
+    errors.push(bodyField('/flashPrice', 'field.flash_price_not_below_list', { listPrice: sku.price }));
   }
   const available = (await availableBySku(tx, [sku.skuId])).get(sku.skuId) ?? 0;
-  if (input.quota > available) errors.push(field('/quota', 'field.flash_quota_over_stock', { available }));
+  if (input.quota > available)
+    errors.push(bodyField('/quota', 'field.flash_quota_over_stock', { available }));
   if (input.perBuyerLimit > input.quota) {
-    errors.push(field('/perBuyerLimit', 'field.flash_limit_over_quota', { quota: input.quota }));
+    errors.push(bodyField('/perBuyerLimit', 'field.flash_limit_over_quota', { quota: input.quota }));
   }
   if (input.startsAt.getTime() <= now.getTime())
-    errors.push(field('/startsAt', 'field.flash_starts_in_past'));
+    errors.push(bodyField('/startsAt', 'field.flash_starts_in_past'));
   if (input.endsAt.getTime() <= input.startsAt.getTime()) {
-    errors.push(field('/endsAt', 'field.flash_ends_before_start'));
+    errors.push(bodyField('/endsAt', 'field.flash_ends_before_start'));
   } else if (input.endsAt.getTime() - input.startsAt.getTime() > MAX_FLASH_SALE_DAYS * 86_400_000) {
-    errors.push(field('/endsAt', 'field.flash_window_too_long', { days: MAX_FLASH_SALE_DAYS }));
+    errors.push(bodyField('/endsAt', 'field.flash_window_too_long', { days: MAX_FLASH_SALE_DAYS }));
   }
-  if (errors.length) throw fieldErrors(errors);
+  if (errors.length) throw invalidFields(errors);
 
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`flash_sale:${sku.skuId}`}))`);
   const [clash] = await tx
@@ -463,9 +481,6 @@ export interface ClaimInput {
 const soldOut = () => new AppError(409, 'flash_sold_out');
 const overLimit = (limit: number) => ruleViolation('flash_buyer_limit', { limit });
 
-const isLive = (sale: Pick<FlashSale, 'status' | 'startsAt' | 'endsAt'>, now: Date) =>
-  flashSalePhase(sale, now) === 'live';
-
 /**
  * Takes `quantity` units of the sale for the buyer's order, in the caller's transaction. The
  * database decides: a conditional upsert of the buyer's tally (taken + q <= limit) and a
@@ -475,7 +490,9 @@ const isLive = (sale: Pick<FlashSale, 'status' | 'startsAt' | 'endsAt'>, now: Da
  * (paused, not started, ended), 404 `flash_sale_not_found`, and 409 `flash_claim_duplicate` for an
  * order that already claimed this sale. A refusal may come after some writes: the caller's
  * transaction must then roll back (as command() and checkout do). When the gate is configured it
- * answers first (sold out, over the limit) without touching the database; see flash-gate.ts.
+ * answers first (sold out, over the limit) without another statement; see flash-gate.ts. Callers
+ * under a stampede call checkFlashClaim before opening their transaction, so that refused buyers
+ * cost no transaction at all.
  */
 export async function claimFlashQuota(tx: Tx, input: ClaimInput, now: Date): Promise<void> {
   if (!Number.isSafeInteger(input.quantity) || input.quantity < 1) {
@@ -499,7 +516,10 @@ export async function claimFlashQuota(tx: Tx, input: ClaimInput, now: Date): Pro
   if (verdict === 'sold_out') throw soldOut();
   if (verdict === 'duplicate') throw conflict('flash_claim_duplicate');
   if (verdict === 'buyer_limit') {
-    const sale = await getFlashSale(tx, input.campaignId);
+    const [sale] = await tx
+      .select({ perBuyerLimit: flashSales.perBuyerLimit })
+      .from(flashSales)
+      .where(eq(flashSales.id, input.campaignId));
     throw overLimit(sale?.perBuyerLimit ?? 0);
   }
   if (verdict !== 'ok') return claimInDatabase(tx, input, now, true);
@@ -514,41 +534,219 @@ export async function claimFlashQuota(tx: Tx, input: ClaimInput, now: Date): Pro
   followUp(w, input.campaignId, input.orderId, now);
 }
 
+/**
+ * Per sale, the room (quota minus claimed units) this process last read from the database, by a
+ * check or a claim. Only decides whether checkFlashClaim reads at all: while plenty was left a
+ * moment ago, the read would almost surely pass, so the claim's own statement (which re-checks the
+ * room) is the only read. Never answers anything by itself: a stale value costs a transaction, not
+ * a wrong answer.
+ */
+const roomSeen = new Map<string, { room: number; at: number }>();
+/** How long a reading counts, and how much room makes the check's read pointless. */
+const ROOM_FRESH_MS = 250;
+const ROOM_PLENTY = 100;
+
+function sawRoom(saleId: string, room: number) {
+  roomSeen.set(saleId, { room, at: performance.now() });
+}
+
+/**
+ * The refusal a claim would get, answered before any transaction is opened (a caller under a
+ * stampede checks this first and opens its transaction only when it passes). With the gate, from
+ * Redis alone: sold out, or the buyer at the limit (one Lua call, PostgreSQL untouched). Without it
+ * (or with Redis unreachable), from a plain read of the committed state outside any transaction,
+ * shared by the checks arriving together (see readForCheck): not found, not live, sold out, over the
+ * limit; that read is skipped while this process saw plenty of room a moment ago (see roomSeen).
+ * Throws the same errors as claimFlashQuota; never admits or takes anything, so passing it
+ * promises nothing: claimFlashQuota still decides.
+ */
+export async function checkFlashClaim(
+  db: Executor,
+  input: Pick<ClaimInput, 'campaignId' | 'buyerId' | 'quantity'>,
+  now: Date,
+): Promise<void> {
+  const w = wiring;
+  if (w) {
+    try {
+      const peek = await w.gate.peek(input.campaignId, input);
+      if (peek.verdict === 'sold_out') throw soldOut();
+      if (peek.verdict === 'buyer_limit') throw overLimit(peek.perBuyerLimit);
+      return;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      gateError(err, 'peek');
+    }
+  }
+  const seen = roomSeen.get(input.campaignId);
+  if (seen && seen.room >= ROOM_PLENTY && performance.now() - seen.at < ROOM_FRESH_MS) return;
+  const state = await readForCheck(db, input.campaignId, input.buyerId);
+  if (!state) throw notFound('flash_sale_not_found');
+  sawRoom(input.campaignId, state.quota - state.claimed);
+  if (flashSalePhase(state, now) !== 'live') throw conflict('flash_sale_not_active');
+  if (state.claimed + input.quantity > state.quota) throw soldOut();
+  if ((state.taken.get(input.buyerId) ?? 0) + input.quantity > state.perBuyerLimit) {
+    throw overLimit(state.perBuyerLimit);
+  }
+}
+
+interface CheckState {
+  status: FlashSaleStatus;
+  startsAt: Date;
+  endsAt: Date;
+  quota: number;
+  perBuyerLimit: number;
+  claimed: number;
+  /** Committed units of the batch's buyers (absent: none). */
+  taken: Map<string, number>;
+}
+interface CheckBatch {
+  buyers: Set<string>;
+  result: Promise<CheckState | undefined>;
+}
+/** Per executor and sale, the read being gathered in this turn of the event loop (see readForCheck). */
+const checkBatches = new WeakMap<object, Map<string, CheckBatch>>();
+
+/**
+ * The committed state checkFlashClaim decides on. The checks of one sale that arrive in the same
+ * turn of the event loop share one read, sent once that turn ends: after every one of them arrived,
+ * so each sees a state at least as recent as its own arrival (the same answer as a read of its own,
+ * one round trip for the whole stampede's turn instead of one each).
+ */
+function readForCheck(db: Executor, saleId: string, buyerId: string): Promise<CheckState | undefined> {
+  let bySale = checkBatches.get(db);
+  if (!bySale) {
+    bySale = new Map();
+    checkBatches.set(db, bySale);
+  }
+  const gathering = bySale.get(saleId);
+  if (gathering) {
+    gathering.buyers.add(buyerId);
+    return gathering.result;
+  }
+  const buyers = new Set([buyerId]);
+  const sales = bySale;
+  const result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    sales.delete(saleId);
+    return readCheckState(db, saleId, [...buyers]);
+  });
+  sales.set(saleId, { buyers, result });
+  return result;
+}
+
+async function readCheckState(
+  db: Executor,
+  saleId: string,
+  buyers: string[],
+): Promise<CheckState | undefined> {
+  const [r] = await executeNamed(
+    db,
+    'jishi_flash_check',
+    sql`
+      select s.status, s.starts_at, s.ends_at, s.quota, s.per_buyer_limit,
+             (select coalesce(sum(sh.claimed), 0)::int from ${flashSaleShards} sh
+               where sh.flash_sale_id = s.id) as claimed,
+             (select coalesce(jsonb_object_agg(t.buyer_id, t.taken), '{}'::jsonb) from ${flashBuyerTallies} t
+               where t.flash_sale_id = s.id
+                 and t.buyer_id in (select jsonb_array_elements_text(${JSON.stringify(buyers)}::jsonb))) as taken
+        from ${flashSales} s where s.id = ${saleId}`,
+  );
+  if (!r) return undefined;
+  const taken = (typeof r.taken === 'string' ? JSON.parse(r.taken) : r.taken) as Record<string, number>;
+  return {
+    status: r.status as FlashSaleStatus,
+    startsAt: new Date(r.starts_at as string | Date),
+    endsAt: new Date(r.ends_at as string | Date),
+    quota: Number(r.quota),
+    perBuyerLimit: Number(r.per_buyer_limit),
+    claimed: Number(r.claimed),
+    taken: new Map(Object.entries(taken).map(([b, n]) => [b, Number(n)])),
+  };
+}
+
+/**
+ * The claim in the database, in one statement when it can: the sale's state (found, live, and with
+ * the precheck enough units left by the committed slices), the buyer's tally (conditional upsert),
+ * one slice with room that no other transaction holds (SKIP LOCKED, from a random slice) and the
+ * claim row. Each step only runs when the one before it passed, in the lock order every writer here
+ * follows (tally, then slices, then the claim), and answers what it did, so a refusal names its
+ * reason. Only when every slice with room is held by others, or no single slice has room enough,
+ * does takeUnits's slower loop run (the tally is then already taken in this transaction).
+ * One round trip instead of five: under a stampede the hot slices' locks are held for less time.
+ */
 async function claimInDatabase(tx: Tx, input: ClaimInput, now: Date, precheck: boolean): Promise<void> {
   const { campaignId, buyerId, quantity, orderId } = input;
-  // A plain read (no lock) of the committed state: refuses paused or ended sales, and without the
-  // gate also the stampede after the sell-out, before anything is written.
-  const [sale] = await tx
-    .select({
-      status: flashSales.status,
-      startsAt: flashSales.startsAt,
-      endsAt: flashSales.endsAt,
-      quota: flashSales.quota,
-      claimed: claimedUnits,
-    })
-    .from(flashSales)
-    .where(eq(flashSales.id, campaignId));
-  if (!sale) throw notFound('flash_sale_not_found');
-  if (!isLive(sale, now)) throw conflict('flash_sale_not_active');
-  if (precheck && sale.claimed + quantity > sale.quota) throw soldOut();
-  const tally = await tx.execute(sql`
-    insert into ${flashBuyerTallies} (flash_sale_id, buyer_id, taken, per_buyer_limit)
-    select ${flashSales.id}, ${buyerId}, ${quantity}, ${flashSales.perBuyerLimit}
-      from ${flashSales} where ${flashSales.id} = ${campaignId} and ${quantity} <= ${flashSales.perBuyerLimit}
-    on conflict (flash_sale_id, buyer_id) do update
-      set taken = ${flashBuyerTallies}.taken + excluded.taken
-      where ${flashBuyerTallies}.taken + excluded.taken <= ${flashBuyerTallies}.per_buyer_limit
-    returning taken`);
-  if (rowsOf(tally).length === 0) {
-    const s = await getFlashSale(tx, campaignId);
-    throw overLimit(s?.perBuyerLimit ?? 0);
+  const claimId = newId('fclaim');
+  const at = now.toISOString();
+  const start = randomInt(FLASH_SHARDS);
+  const [r] = await executeNamed(
+    tx,
+    'jishi_flash_claim',
+    sql`
+      with sale as (
+        select s.per_buyer_limit, s.quota,
+               s.status = 'active' and s.starts_at <= ${at}::timestamptz and s.ends_at > ${at}::timestamptz as live,
+               (select coalesce(sum(sh.claimed), 0)::int from ${flashSaleShards} sh
+                 where sh.flash_sale_id = s.id) as claimed
+          from ${flashSales} s where s.id = ${campaignId}
+      ),
+      open as (
+        select per_buyer_limit from sale
+         where live and (not ${precheck}::boolean or claimed + ${quantity}::int <= quota)
+      ),
+      tally as (
+        insert into ${flashBuyerTallies} (flash_sale_id, buyer_id, taken, per_buyer_limit)
+        select ${campaignId}, ${buyerId}, ${quantity}::int, per_buyer_limit from open
+         where ${quantity}::int <= per_buyer_limit
+        on conflict (flash_sale_id, buyer_id) do update
+          set taken = ${flashBuyerTallies}.taken + excluded.taken
+          where ${flashBuyerTallies}.taken + excluded.taken <= ${flashBuyerTallies}.per_buyer_limit
+        returning taken
+      ),
+      pick as (
+        select shard from ${flashSaleShards}
+         where flash_sale_id = ${campaignId} and claimed + ${quantity}::int <= quota
+           and exists (select 1 from tally)
+         order by (shard + ${FLASH_SHARDS}::int - ${start}::int) % ${FLASH_SHARDS}::int
+         limit 1 for update skip locked
+      ),
+      took as (
+        update ${flashSaleShards} s set claimed = s.claimed + ${quantity}::int
+          from pick
+         where s.flash_sale_id = ${campaignId} and s.shard = pick.shard
+        returning s.shard
+      ),
+      claim as (
+        insert into ${flashClaims} (id, flash_sale_id, buyer_id, order_id, quantity, shards, claimed_at)
+        select ${claimId}, ${campaignId}, ${buyerId}, ${orderId}, ${quantity}::int,
+               jsonb_build_array(jsonb_build_array(took.shard, ${quantity}::int)), ${at}::timestamptz
+          from took
+        on conflict (flash_sale_id, order_id) do nothing
+        returning id
+      )
+      select (select count(*) from sale)::int as found,
+             (select live from sale) as live,
+             (select quota - claimed from sale) as room,
+             (select per_buyer_limit from sale) as per_buyer_limit,
+             (select count(*) from open)::int as open,
+             (select count(*) from tally)::int as tallied,
+             (select count(*) from took)::int as took,
+             (select count(*) from claim)::int as claimed`,
+  );
+  if (!r || Number(r.found) === 0) throw notFound('flash_sale_not_found');
+  sawRoom(campaignId, Number(r.room) - Number(r.took) * quantity);
+  if (!r.live) throw conflict('flash_sale_not_active');
+  if (Number(r.open) === 0) throw soldOut();
+  if (Number(r.tallied) === 0) throw overLimit(Number(r.per_buyer_limit));
+  if (Number(r.took) === 1) {
+    if (Number(r.claimed) === 0) throw conflict('flash_claim_duplicate');
+    return;
   }
   const taken = await takeUnits(tx, campaignId, quantity);
   if (!taken) throw soldOut();
   const claim = await tx
     .insert(flashClaims)
     .values({
-      id: newId('fclaim'),
+      id: claimId,
       flashSaleId: campaignId,
       buyerId,
       orderId,
@@ -563,26 +761,14 @@ async function claimInDatabase(tx: Tx, input: ClaimInput, now: Date, precheck: b
 
 /**
  * Takes `quantity` units from the sale's slices (after the buyer's tally, before the claim row, the
- * order every writer here follows); answers [[shard, units], ...], or undefined when
- * fewer units are left. First a slice with room that no other transaction holds (SKIP LOCKED,
- * starting at a random slice); when every slice with room is held, waits on one of them (a
+ * order every writer here follows) when claimInDatabase's statement found no slice with room that
+ * no other transaction holds; answers [[shard, units], ...], or undefined when fewer units are
+ * left. When every slice with room is held, waits on one of them (a
  * conditional UPDATE re-checks the room once the holder has committed); when no single slice has
  * room enough (the last units, scattered), locks all slices with room in slice order and spreads the
  * units. Each conditional UPDATE is backed by the slice's CHECK, so no interleaving oversells.
  */
 async function takeUnits(tx: Tx, saleId: string, quantity: number): Promise<[number, number][] | undefined> {
-  const start = randomInt(FLASH_SHARDS);
-  const fast = rowsOf(
-    await tx.execute(sql`
-      update ${flashSaleShards} s set claimed = s.claimed + ${quantity}
-      from (select shard from ${flashSaleShards}
-             where flash_sale_id = ${saleId} and claimed + ${quantity} <= quota
-             order by (shard + ${FLASH_SHARDS} - ${start}) % ${FLASH_SHARDS}
-             limit 1 for update skip locked) pick
-      where s.flash_sale_id = ${saleId} and s.shard = pick.shard
-      returning s.shard`),
-  );
-  if (fast[0]) return [[Number(fast[0].shard), quantity]];
   for (;;) {
     const rooms = await tx
       .select({
@@ -643,6 +829,32 @@ async function addToShard(tx: Tx, saleId: string, shard: number, units: number) 
 
 function rowsOf(result: unknown): Record<string, unknown>[] {
   return (result as { rows: Record<string, unknown>[] }).rows;
+}
+
+interface DrizzleInternals {
+  session?: {
+    prepareQuery?: (
+      query: unknown,
+      fields: undefined,
+      name: string,
+      arrayMode: boolean,
+    ) => { execute(): Promise<unknown> };
+  };
+  dialect?: { sqlToQuery?: (query: SQL) => unknown };
+}
+
+/**
+ * Runs a statement of the hot path as a named prepared statement: on PostgreSQL each connection
+ * parses and plans it once instead of on every call (planning the claim costs the server more than
+ * running it: a claim's transaction took 1.5 ms of server CPU unnamed, 0.7 ms named). `name` must
+ * always go with the same text (it does: every value is a parameter). Goes through drizzle's
+ * session, since its raw `execute` cannot name a statement; PGlite ignores the name. Falls back to
+ * a plain execute should that internal shape ever change.
+ */
+async function executeNamed(db: Executor, name: string, query: SQL): Promise<Record<string, unknown>[]> {
+  const { session, dialect } = db as unknown as DrizzleInternals;
+  if (!session?.prepareQuery || !dialect?.sqlToQuery) return rowsOf(await db.execute(query));
+  return rowsOf(await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }
 
 /**

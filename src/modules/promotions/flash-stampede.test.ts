@@ -6,6 +6,7 @@ import { newId } from '../../kernel/ids';
 import type { RedisFlashGate } from './flash-gate';
 import {
   activeFlashSale,
+  checkFlashClaim,
   claimFlashQuota,
   confirmFlashClaims,
   flashGateSettled,
@@ -174,7 +175,7 @@ describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ re
   });
 
   it('orders of several units spread over the quota slices: every unit sells, none twice', async () => {
-    // quota 20 over 16 slices of 1 or 2 units: a claim of 3 never fits in one slice
+    // quota 20 over 20 slices of 1 unit (FLASH_SHARDS is more): a claim of 3 never fits in one slice
     const { sale } = await liveFlashSale(ctx, { quota: 20, perBuyerLimit: 3 });
     const orders = Array.from({ length: 30 }, () => newId('ord'));
     const results = await Promise.allSettled(orders.map((o) => claim(sale.id, newId('acct'), 3, o)));
@@ -210,6 +211,59 @@ describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ re
     // the same buyer is not over the limit, and the unit is there
     await claim(sale.id, buyer);
     expect((await expectConsistent(sale.id)).claimed).toBe(1);
+    await expectGateAgrees(sale.id);
+  });
+
+  it('checkFlashClaim refuses before any transaction: sold out, over the limit; the gate alone answers', async () => {
+    const { sale } = await liveFlashSale(ctx, { quota: 3, perBuyerLimit: 1 });
+    const [a, b, c] = [newId('acct'), newId('acct'), newId('acct')];
+    for (const buyer of [a, b]) await claim(sale.id, buyer);
+    await flashGateSettled();
+    // With the gate, any use of the database fails the check: Redis alone must answer.
+    const noDatabase = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('the database was used');
+        },
+      },
+    ) as typeof ctx.db;
+    const db = gate ? noDatabase : ctx.db;
+    const check = (buyerId: string, quantity = 1) =>
+      checkFlashClaim(db, { campaignId: sale.id, buyerId, quantity }, ctx.clock.now()).then(
+        () => 'ok',
+        (e: AppError) => `${e.status} ${e.code}${e.params?.limit ? ` ${e.params.limit}` : ''}`,
+      );
+    // Checks arriving together share one read, yet each buyer gets its own answer.
+    expect(await Promise.all([check(a), check(c), check(b), check(c, 2)])).toEqual([
+      '422 flash_buyer_limit 1',
+      'ok',
+      '422 flash_buyer_limit 1',
+      '409 flash_sold_out', // 1 unit left: sold out for 2, as the claim would answer
+    ]);
+    await claim(sale.id, c);
+    await flashGateSettled();
+    expect(await Promise.all([check(newId('acct')), check(a)])).toEqual([
+      '409 flash_sold_out',
+      '409 flash_sold_out',
+    ]);
+    if (!gate) {
+      // Without the gate the read also knows the window and whether the sale exists.
+      const { sale: upcoming } = await liveFlashSale(ctx, { quota: 3, perBuyerLimit: 1, start: false });
+      const early = await checkFlashClaim(
+        ctx.db,
+        { campaignId: upcoming.id, buyerId: a, quantity: 1 },
+        ctx.clock.now(),
+      ).catch((e: AppError) => e.code);
+      expect(early).toBe('flash_sale_not_active');
+      const unknown = await checkFlashClaim(
+        ctx.db,
+        { campaignId: 'flash_nope', buyerId: a, quantity: 1 },
+        ctx.clock.now(),
+      ).catch((e: AppError) => e.code);
+      expect(unknown).toBe('flash_sale_not_found');
+    }
+    expect((await expectConsistent(sale.id)).claimed).toBe(3);
     await expectGateAgrees(sale.id);
   });
 

@@ -1,7 +1,13 @@
 // What other modules may call. Trade prices carts and checkouts with quoteLines/applyQuote, confirms
 // them at payment and releases them when an order closes unpaid; after-sales gives points back.
 
-export { type SegmentSource, setPaidOrderCheck, setSegmentSource } from './campaigns';
+export {
+  type MemberLevelSource,
+  type SegmentSource,
+  setMemberLevelSource,
+  setPaidOrderCheck,
+  setSegmentSource,
+} from './campaigns';
 export {
   applyQuote,
   confirmPromotions,

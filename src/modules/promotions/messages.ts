@@ -43,6 +43,14 @@ defineMessages({
   },
   'field.off_below_threshold': { 'zh-CN': '减免须低于门槛', en: 'must be below its threshold' },
   'field.sku_not_of_shop': { 'zh-CN': '不是本店的商品规格', en: 'is not a SKU of this shop' },
+  'field.no_membership_programme': {
+    'zh-CN': '店铺还没有会员体系，不能设置会员价',
+    en: 'the shop has no membership programme, so it cannot set a member price',
+  },
+  'field.member_level_unknown': {
+    'zh-CN': '不是本店会员体系的等级（可选：{levels}）',
+    en: 'is not a level of the shop’s membership programme ({levels})',
+  },
   'field.sku_unknown': { 'zh-CN': '不存在的商品规格', en: 'is not a known SKU' },
   'field.segment_shop_only': {
     'zh-CN': '只有店铺券可以面向数据银行人群',

@@ -238,10 +238,18 @@ export async function promotionsRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Sell one SKU at a lower price for a time window',
+        summary: 'Sell one SKU at a lower price for a time window, to everyone or to members only',
+        description:
+          'With memberLevel (a level name of the shop’s membership programme) it is a member-only price (会员价): ' +
+          'members at that level or above pay it; everyone else the list price (or another timed price).',
         params: Shop,
         body: Type.Object(
-          { skuId: Id, unitPrice: Type.Integer({ minimum: 1, maximum: 100_000_000 }), ...Window },
+          {
+            skuId: Id,
+            unitPrice: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+            memberLevel: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+            ...Window,
+          },
           { additionalProperties: false },
         ),
         response: { 201: Created },

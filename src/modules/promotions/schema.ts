@@ -102,6 +102,12 @@ export const timedDiscounts = pgTable(
     status: text('status', { enum: CAMPAIGN_STATUSES }).notNull().default('active'),
     createdBy: text('created_by').notNull(),
     createdAt: tstz('created_at').notNull(),
+    /**
+     * A member-only price (会员价): only members of the shop's membership programme at this level or
+     * above get it (its position in the programme's levels, 0 = every member). Null: everyone.
+     */
+    memberLevel: text('member_level'),
+    memberLevelRank: integer('member_level_rank'),
   },
   (t) => [index('timed_discounts_sku').on(t.skuId, t.validFrom)],
 );

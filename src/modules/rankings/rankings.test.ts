@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { categoryTree, getCategory } from '../catalog';
 import { drainOutbox } from '../databank/testing';
 import { expectLedgerBalanced } from '../ledger/testing';
 import {
@@ -114,6 +115,18 @@ describe('rankings', () => {
     expect(amount.body.items[0]).toMatchObject({ productId: p.p3, value: 100_000 });
     // The same data gives the same order every time.
     expect((await get('sales_units_30d')).body).toEqual(r.body);
+  });
+
+  it('a parent category rolls up its subcategories; a sibling shows none of them', async () => {
+    const leaf = await getCategory(ctx.db, categoryId);
+    const parent = await operator.get(`/rankings?categoryId=${leaf!.parentId}&list=sales_units_30d`);
+    expect(parent.status).toBe(200);
+    expect(parent.body.items).toEqual((await get('sales_units_30d')).body.items);
+    const siblings = await categoryTree(ctx.db);
+    const sibling = siblings.find((c) => c.id === leaf!.parentId)!.children.find((c) => c.id !== categoryId)!;
+    expect(
+      (await operator.get(`/rankings?categoryId=${sibling.id}&list=sales_units_30d`)).body.items,
+    ).toEqual([]);
   });
 
   it('no route or parameter buys a place', async () => {

@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { categorySubtreeIds } from '../catalog';
 import { positiveRate } from '../reviews';
 import type { OrderLine } from '../trade';
 import { rankingFlags, rankingProducts, rankingSales } from './schema';
@@ -126,9 +127,14 @@ interface Candidate {
 }
 
 const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
+const inList = (ids: string[]) =>
+  sql`(${sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  )})`;
 
 /** Net sales of the category's products over 30 and 7 days, shops with a brushing finding left out. */
-async function candidates(tx: Executor, categoryId: string, now: Date): Promise<Candidate[]> {
+async function candidates(tx: Executor, categoryIds: string[], now: Date): Promise<Candidate[]> {
   const d30 = new Date(now.getTime() - 30 * DAY).toISOString();
   const d7 = new Date(now.getTime() - 7 * DAY).toISOString();
   const flagged = new Date(now.getTime() - FLAG_DAYS * DAY).toISOString();
@@ -149,7 +155,7 @@ async function candidates(tx: Executor, categoryId: string, now: Date): Promise<
         coalesce(sum(amount - refunded_amount), 0)::bigint as a30,
         coalesce(sum(refunded_units), 0)::int as r30
       from ${rankingSales}
-      where category_id = ${categoryId} and paid_at >= ${d30}::timestamptz and paid_at < ${now.toISOString()}::timestamptz
+      where category_id in ${inList(categoryIds)} and paid_at >= ${d30}::timestamptz and paid_at < ${now.toISOString()}::timestamptz
         and not exists (select 1 from ${rankingFlags} f where f.shop_id = ranking_sales.shop_id
           and f.found_at >= ${flagged}::timestamptz and f.found_at <= ${now.toISOString()}::timestamptz)
       group by product_id, shop_id`),
@@ -173,7 +179,7 @@ async function candidates(tx: Executor, categoryId: string, now: Date): Promise<
  */
 async function quietLaunches(
   tx: Executor,
-  categoryId: string,
+  categoryIds: string[],
   known: Candidate[],
   now: Date,
 ): Promise<Candidate[]> {
@@ -183,7 +189,7 @@ async function quietLaunches(
   const rows = rowsOf<{ product_id: string; shop_id: string }>(
     await tx.execute(sql`
       select product_id, shop_id from ${rankingProducts} p
-      where category_id = ${categoryId} and launched_at >= ${since}::timestamptz and launched_at <= ${now.toISOString()}::timestamptz
+      where category_id in ${inList(categoryIds)} and launched_at >= ${since}::timestamptz and launched_at <= ${now.toISOString()}::timestamptz
         and not exists (select 1 from ${rankingFlags} f where f.shop_id = p.shop_id
           and f.found_at >= ${flagged}::timestamptz and f.found_at <= ${now.toISOString()}::timestamptz)`),
   );
@@ -239,8 +245,11 @@ export async function ranking(
   now: Date,
   limit = 50,
 ): Promise<RankingEntry[]> {
-  const cands = await candidates(tx, categoryId, now);
-  if (list === 'new_products') cands.push(...(await quietLaunches(tx, categoryId, cands, now)));
+  // A parent category's lists roll up every product of its subtree.
+  const subtree = await categorySubtreeIds(tx, categoryId);
+  if (subtree.length === 0) return [];
+  const cands = await candidates(tx, subtree, now);
+  if (list === 'new_products') cands.push(...(await quietLaunches(tx, subtree, cands, now)));
   const ids = cands.map((c) => c.productId);
   const launches = new Map(
     (ids.length

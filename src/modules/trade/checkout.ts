@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../db';
-import { AppError, conflict } from '../../kernel/errors';
+import { AppError, conflict, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import type { SkuForSale } from '../catalog';
@@ -23,6 +23,26 @@ export interface CheckoutInput {
   couponIds?: string[];
   /** Points to pay with (100 points = 1 yuan), capped by the rules' share of the order. */
   usePoints?: number;
+  /** Buy now: these lines instead of the cart's (the cart is left as it is). */
+  items?: { skuId: string; quantity: number }[];
+  /** The campaign the items are bought through; its unit prices replace the list prices. */
+  campaign?: OrderCampaign;
+}
+
+/**
+ * A group buy or presale placing an order of one shop. Such orders take no coupons or points: a
+ * group that fails or a forfeited deposit would otherwise strand them.
+ */
+export interface OrderCampaign {
+  kind: 'group_buy' | 'presale';
+  /** The group (group buy) or presale campaign id, recorded on the order. */
+  id: string;
+  /** The promotion priced on the lines (the group-buy campaign, the presale). */
+  promotionId: string;
+  unitPrices: Map<string, number>;
+  /** Paid group orders wait for their group to fill before the ship-by clock starts. */
+  shipHold?: 'group_forming';
+  presale?: { depositPerUnit: number; balanceFrom: Date; balanceBy: Date; announcedShipBy: Date | null };
 }
 
 export interface CheckoutResult {
@@ -51,8 +71,12 @@ export async function checkout(
   input: CheckoutInput,
   now: Date,
 ): Promise<CheckoutResult> {
+  const campaign = input.campaign;
+  if (campaign && (input.couponIds?.length || input.usePoints)) {
+    throw invalidField(input.couponIds?.length ? '/couponIds' : '/usePoints', 'field.campaign_no_coupons');
+  }
   // Locked: a second checkout of the same cart waits, then finds the bought lines gone.
-  let lines = await cartLines(tx, buyerId, { lock: true });
+  let lines = input.items ?? (await cartLines(tx, buyerId, { lock: true }));
   if (input.skuIds) {
     const wanted = new Set(input.skuIds);
     lines = lines.filter((l) => wanted.has(l.skuId));
@@ -89,6 +113,14 @@ export async function checkout(
       couponIds: input.couponIds,
       usePoints: input.usePoints,
       rules: new Map([...ruleSets].map(([k, r]) => [k, r.rules])),
+      itemPrices: campaign
+        ? new Map(
+            [...campaign.unitPrices].map(([skuId, unitPrice]) => [
+              skuId,
+              { campaignId: campaign.promotionId, unitPrice, kind: campaign.kind },
+            ]),
+          )
+        : undefined,
     },
     now,
   );
@@ -99,13 +131,26 @@ export async function checkout(
     const ruleSet = ruleSets.get(shop.kind)!;
     const total = shopLines.reduce((s, l) => s + priced.get(l.sku.skuId)!.paid, 0);
     const pointsAmount = shopLines.reduce((s, l) => s + priced.get(l.sku.skuId)!.pointsAmount, 0);
-    // Flash-sale orders must be paid within the rules' (much shorter) flash window.
-    const flash = shopLines.some((l) => quote.flash.has(l.sku.skuId));
-    const closeMinutes = flash
-      ? ruleSet.rules.order.unpaidCloseMinutes.flash
-      : ruleSet.rules.order.unpaidCloseMinutes.normal;
+    // Flash-sale and group-buy orders must be paid within the rules' (much shorter) flash window,
+    // a presale deposit within its own.
+    const flash = campaign?.kind === 'group_buy' || shopLines.some((l) => quote.flash.has(l.sku.skuId));
+    const closeMinutes = campaign?.presale
+      ? ruleSet.rules.order.unpaidCloseMinutes.presaleDeposit
+      : flash
+        ? ruleSet.rules.order.unpaidCloseMinutes.flash
+        : ruleSet.rules.order.unpaidCloseMinutes.normal;
+    const presale = campaign?.presale;
+    const depositAmount = presale
+      ? shopLines.reduce((s, l) => s + presale.depositPerUnit * l.quantity, 0)
+      : 0;
+    if (depositAmount > total) throw conflict('deposit_exceeds_price');
     // A shop that gives the insurance pays for it out of settlement; otherwise the buyer may buy it.
-    const returnInsurance = shop.givesReturnInsurance ? 'shop' : input.returnInsurance ? 'buyer' : 'none';
+    // (A presale buyer cannot buy it: the premium would belong to neither of the two payments.)
+    const returnInsurance = shop.givesReturnInsurance
+      ? 'shop'
+      : input.returnInsurance && !campaign?.presale
+        ? 'buyer'
+        : 'none';
     const premium = returnInsurance === 'none' ? 0 : returnInsuranceRules(ruleSet.rules).premium;
     planned.push({
       order: {
@@ -123,15 +168,23 @@ export async function checkout(
         address: input.address,
         createdAt: now,
         payBy: new Date(now.getTime() + closeMinutes * 60_000),
+        campaignKind: campaign?.kind ?? null,
+        campaignId: campaign?.id ?? null,
+        shipHold: campaign?.shipHold ?? null,
+        depositAmount,
+        balanceFrom: presale?.balanceFrom ?? null,
+        balanceBy: presale?.balanceBy ?? null,
+        announcedShipBy: presale?.announcedShipBy ?? null,
       },
       lines: shopLines,
     });
   }
   // The buyer pays for the goods and for the insurance they bought; a shop's gift costs them nothing.
+  // A presale's first payment is its deposit.
   const amount = planned.reduce(
     (s, p) =>
       s +
-      (p.order.total ?? 0) -
+      (p.order.depositAmount ? p.order.depositAmount : (p.order.total ?? 0)) -
       (p.order.pointsAmount ?? 0) +
       (p.order.returnInsurance === 'buyer' ? (p.order.returnInsurancePremium ?? 0) : 0),
     0,
@@ -202,6 +255,7 @@ export async function checkout(
       returnInsurancePremium: order.returnInsurancePremium,
     });
   }
+  if (input.items) return result;
   await tx.delete(cartItems).where(
     and(
       eq(cartItems.buyerId, buyerId),

@@ -7,6 +7,7 @@ import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { commitReservation, releaseReservation } from '../inventory';
 import { releaseOrderPromotions } from '../promotions';
+import { orderClosedHooks } from './hooks';
 import { CONFIRM_BY, getOrder, getShopOrder, linesOf, type Order, SHIP_BY, transition } from './orders';
 import { closePaymentIfAbandoned, lockPayment, providerSecret } from './payments';
 import { labelAccesses, orders, shipments } from './schema';
@@ -49,6 +50,7 @@ export async function closeUnpaid(tx: Executor, orderId: string, now: Date): Pro
     now,
   );
   await closePaymentIfAbandoned(tx, closed.paymentId);
+  await orderClosedHooks(tx, closed, now);
   return closed;
 }
 
@@ -64,6 +66,7 @@ export async function createShipment(
   const [existing] = await tx.select().from(shipments).where(eq(shipments.orderId, orderId));
   if (existing) throw conflict('shipment_exists');
   if (order.status !== 'paid') throw conflict('order_not_paid', { status: order.status });
+  if (order.shipHold) throw conflict('order_shipping_on_hold');
   const [row] = await tx
     .insert(shipments)
     .values({

@@ -1,8 +1,15 @@
 // What other modules may call. After-sales pauses and resumes the receipt clock of a shipped order.
 import './jobs';
 
+export {
+  depositPaidOrdersOf,
+  forfeitDeposit,
+  refundDeposit,
+  releaseShipHold,
+  startBalancePayment,
+} from './campaign-orders';
 export { addToCart, removeFromCart, setCartQuantity, viewCart } from './cart';
-export { type CheckoutInput, type CheckoutResult, checkout } from './checkout';
+export { type CheckoutInput, type CheckoutResult, checkout, type OrderCampaign } from './checkout';
 export {
   applyLogisticsEvent,
   closeUnpaid,
@@ -12,8 +19,10 @@ export {
   shipmentOf,
   shippingLabel,
 } from './fulfilment';
+export { onCampaignOrders } from './hooks';
 export {
   type Actor,
+  BALANCE_BY,
   CONFIRM_BY,
   getBuyerOrder,
   getOrder,
@@ -47,7 +56,8 @@ export {
   refundAmountOf,
   refundableOf,
 } from './refunds';
-export { tradeRoutes } from './routes';
+export { Address as AddressSchema, tradeRoutes } from './routes';
+export type { ShippingAddress } from './schema';
 export { COMMISSION_ACCOUNT, commissionOf, orderCommissionRate, settleOrder, withdraw } from './settlement';
 export { signPayload, verifySignature } from './signatures';
 export { shopGmvByCategory, shopsWithSales } from './stats';

@@ -1,12 +1,17 @@
 import { registerDeadlineHandler } from '../../kernel/scheduler';
 import { setPaidOrderCheck } from '../promotions';
+import { forfeitDeposit } from './campaign-orders';
 import { closeUnpaid, markShipLate } from './fulfilment';
-import { CONFIRM_BY, hasPaidOrder, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
+import { BALANCE_BY, CONFIRM_BY, hasPaidOrder, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
 import { deliverSandboxCallback } from './payments';
 import { autoConfirm } from './receipt';
 
 registerDeadlineHandler(PAY_BY, async (tx, d, now) => {
   await closeUnpaid(tx, d.subjectId, now);
+});
+
+registerDeadlineHandler(BALANCE_BY, async (tx, d, now) => {
+  await forfeitDeposit(tx, d.subjectId, now);
 });
 
 registerDeadlineHandler(SHIP_BY, async (tx, d, now) => {

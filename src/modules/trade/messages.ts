@@ -85,4 +85,24 @@ defineMessages({
     'zh-CN': '购物车中同一商品最多 {limit} 件',
     en: 'at most {limit} of one SKU may be in the cart',
   },
+  'field.campaign_no_coupons': {
+    'zh-CN': '拼团和预售订单不能使用优惠券或积分',
+    en: 'group-buy and presale orders take no coupons or points',
+  },
+  deposit_exceeds_price: {
+    'zh-CN': '定金不能高于订单金额',
+    en: 'The deposit cannot exceed the order amount',
+  },
+  order_not_awaiting_balance: {
+    'zh-CN': '订单当前状态（{status}）不能支付尾款',
+    en: 'This order is not awaiting its balance (status {status})',
+  },
+  balance_window_not_open: {
+    'zh-CN': '尾款支付时间为 {from} 至 {until}',
+    en: 'The balance can be paid from {from} until {until}',
+  },
+  order_shipping_on_hold: {
+    'zh-CN': '拼团尚未成团，订单暂不能发货',
+    en: 'The group buy has not filled yet: the order cannot ship',
+  },
 });

@@ -13,6 +13,8 @@ export type OrderLine = typeof orderLines.$inferSelect;
 export const PAY_BY = 'order.pay_by';
 export const SHIP_BY = 'order.ship_by';
 export const CONFIRM_BY = 'order.confirm_by';
+/** A presale order's balance window closes: unpaid, the order closes and the deposit is forfeited. */
+export const BALANCE_BY = 'order.balance_by';
 export const SANDBOX_CALLBACK = 'payment.sandbox_callback';
 
 export interface Actor {
@@ -22,7 +24,8 @@ export interface Actor {
 
 /** The only moves an order can make. */
 const ALLOWED: Record<OrderStatus, OrderStatus[]> = {
-  awaiting_payment: ['paid', 'closed'],
+  awaiting_payment: ['paid', 'deposit_paid', 'closed'],
+  deposit_paid: ['paid', 'closed'],
   paid: ['shipped', 'closed'],
   shipped: ['succeeded', 'closed'],
   succeeded: [],
@@ -183,11 +186,12 @@ export async function listOrders(
 }
 
 /** Orders of one payment, locked for the rest of the transaction. */
+/** The orders a payment pays: those of its checkout, or the presale order whose balance it is. */
 export async function ordersOfPayment(tx: Executor, paymentId: string): Promise<Order[]> {
   return tx
     .select()
     .from(orders)
-    .where(eq(orders.paymentId, paymentId))
+    .where(or(eq(orders.paymentId, paymentId), eq(orders.balancePaymentId, paymentId)))
     .orderBy(asc(orders.id))
     .for('update');
 }
@@ -207,7 +211,8 @@ export function maskName(name: string): string {
 export function deadlinesOf(o: Order) {
   return {
     payBy: o.status === 'awaiting_payment' && o.payBy ? o.payBy.toISOString() : undefined,
-    shipBy: o.status === 'paid' && o.shipBy ? o.shipBy.toISOString() : undefined,
+    balanceBy: o.status === 'deposit_paid' && o.balanceBy ? o.balanceBy.toISOString() : undefined,
+    shipBy: o.status === 'paid' && o.shipBy && !o.shipHold ? o.shipBy.toISOString() : undefined,
     confirmBy: o.status === 'shipped' && o.confirmBy ? o.confirmBy.toISOString() : undefined,
   };
 }
@@ -249,6 +254,20 @@ export function orderView(o: Order, lines: OrderLine[], opts: { masked?: boolean
     })),
     returnInsurance: { providedBy: o.returnInsurance, premium: o.returnInsurancePremium },
     deadlines: deadlinesOf(o),
+    campaign: o.campaignKind ? { kind: o.campaignKind, id: o.campaignId! } : null,
+    shipHold: o.shipHold,
+    presale:
+      o.depositAmount > 0
+        ? {
+            deposit: o.depositAmount,
+            balance: o.total - o.depositAmount,
+            depositPaidAt: o.depositPaidAt?.toISOString() ?? null,
+            balanceFrom: o.balanceFrom?.toISOString() ?? null,
+            balanceBy: o.balanceBy?.toISOString() ?? null,
+            balancePaymentId: o.balancePaymentId,
+            announcedShipBy: o.announcedShipBy?.toISOString() ?? null,
+          }
+        : null,
     shipByCampaignId: o.shipByCampaignId,
     shipLate: o.shipLate,
     receiptPaused: o.receiptPausedMs !== null,

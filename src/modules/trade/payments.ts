@@ -8,7 +8,9 @@ import { rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { confirmPromotions } from '../promotions';
 import { campaignFor } from './campaigns';
+import { orderPaidHooks } from './hooks';
 import {
+  BALANCE_BY,
   linesOf,
   type Order,
   ordersOfPayment,
@@ -242,14 +244,23 @@ export async function applyNotification(
   }
 
   const orderRows = await ordersOfPayment(tx, payment.id);
-  const payable = orderRows.filter((o) => o.status === 'awaiting_payment');
-  const lost = orderRows.filter((o) => o.status !== 'awaiting_payment');
+  // A presale order is paid twice: its deposit through `paymentId`, its balance through
+  // `balancePaymentId`. Each leg finds the order in the status it expects, or it is lost.
+  const isBalance = (o: (typeof orderRows)[number]) => o.balancePaymentId === payment.id;
+  const payable = orderRows.filter((o) => o.status === (isBalance(o) ? 'deposit_paid' : 'awaiting_payment'));
+  const lost = orderRows.filter((o) => !payable.includes(o));
   const boughtCover = (o: (typeof orderRows)[number]) =>
     o.returnInsurance === 'buyer' ? o.returnInsurancePremium : 0;
-  // Closed orders get back everything paid for them, the insurance bought with them included.
-  // Their points went back when they closed: only the cash part is owed.
-  const refund = lost.reduce((s, o) => s + o.total - o.pointsAmount + boughtCover(o), 0);
-  const premiums = payable.reduce((s, o) => s + boughtCover(o), 0);
+  // Closed orders get back everything this payment paid for them, the insurance bought with them
+  // included. Their points went back when they closed: only the cash part is owed.
+  const shareOf = (o: (typeof orderRows)[number]) =>
+    isBalance(o)
+      ? o.total - o.depositAmount
+      : o.depositAmount > 0
+        ? o.depositAmount
+        : o.total - o.pointsAmount + boughtCover(o);
+  const refund = lost.reduce((s, o) => s + shareOf(o), 0);
+  const premiums = payable.reduce((s, o) => s + (isBalance(o) ? 0 : boughtCover(o)), 0);
   const outcome: NotificationOutcome =
     payable.length === 0 ? 'refunded' : refund > 0 ? 'partially_refunded' : 'paid';
   if ((await record(outcome)).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
@@ -265,20 +276,59 @@ export async function applyNotification(
     ],
     now,
   });
+  const actor = { type: 'provider', id: n.provider } as const;
   for (const order of payable) {
-    const { shipBy, campaignId } = await shipByFor(tx, order, now);
-    const paid = await transition(tx, {
-      orderId: order.id,
-      from: 'awaiting_payment',
-      to: 'paid',
-      actor: { type: 'provider', id: n.provider },
-      reason: 'payment_succeeded',
-      set: { paidAt: now, shipBy, shipByCampaignId: campaignId },
-      now,
-    });
-    if (!paid) continue; // cannot happen: the rows are locked
-    await cancelDeadline(tx, PAY_BY, order.id, now);
-    await scheduleDeadline(tx, { kind: SHIP_BY, subjectId: order.id, dueAt: shipBy, now });
+    let moved: Order | undefined;
+    if (!isBalance(order) && order.depositAmount > 0) {
+      // A presale deposit: the order now waits for its balance, and closes if that never comes.
+      moved = await transition(tx, {
+        orderId: order.id,
+        from: 'awaiting_payment',
+        to: 'deposit_paid',
+        actor,
+        reason: 'deposit_paid',
+        set: { depositPaidAt: now },
+        now,
+      });
+      if (!moved) continue; // cannot happen: the rows are locked
+      await cancelDeadline(tx, PAY_BY, order.id, now);
+      await scheduleDeadline(tx, { kind: BALANCE_BY, subjectId: order.id, dueAt: order.balanceBy!, now });
+    } else if (order.shipHold) {
+      // A group-buy order: paid, but its ship-by starts when the group fills (releaseShipHold).
+      moved = await transition(tx, {
+        orderId: order.id,
+        from: 'awaiting_payment',
+        to: 'paid',
+        actor,
+        reason: 'payment_succeeded',
+        set: { paidAt: now },
+        now,
+      });
+      if (!moved) continue;
+      await cancelDeadline(tx, PAY_BY, order.id, now);
+    } else {
+      const balance = isBalance(order);
+      const ruled = await shipByFor(tx, order, now);
+      // A presale ships by the announced date when there is one, else from the balance payment.
+      const shipBy = balance && order.announcedShipBy ? order.announcedShipBy : ruled.shipBy;
+      moved = await transition(tx, {
+        orderId: order.id,
+        from: balance ? 'deposit_paid' : 'awaiting_payment',
+        to: 'paid',
+        actor,
+        reason: balance ? 'balance_paid' : 'payment_succeeded',
+        set: {
+          paidAt: now,
+          shipBy,
+          shipByCampaignId: balance && order.announcedShipBy ? null : ruled.campaignId,
+        },
+        now,
+      });
+      if (!moved) continue;
+      await cancelDeadline(tx, balance ? BALANCE_BY : PAY_BY, order.id, now);
+      await scheduleDeadline(tx, { kind: SHIP_BY, subjectId: order.id, dueAt: shipBy, now });
+    }
+    await orderPaidHooks(tx, moved, now);
   }
   if (payable.length) {
     await confirmPromotions(

@@ -8,6 +8,7 @@ import { PageQuery, pageSchema } from '../../kernel/pagination';
 import { DISCOUNT_KINDS, ShopKindSchema } from '../governance';
 import { requireBuyer, requireOperator } from '../identity';
 import { requireShopRole } from '../merchants';
+import { startBalancePayment } from './campaign-orders';
 import { createCampaign, listCampaigns, type ShipDeadlineCampaign } from './campaigns';
 import { addToCart, MAX_LINE_QUANTITY, removeFromCart, setCartQuantity, viewCart } from './cart';
 import { checkout } from './checkout';
@@ -97,7 +98,7 @@ const CartView = Type.Object({
   pricing: Type.Optional(Type.Union([Pricing, Type.Null()])),
 });
 
-const Address = Type.Object(
+export const Address = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 40 }),
     phone: Type.String({ pattern: '^\\+?[0-9-]{5,20}$' }),
@@ -146,9 +147,30 @@ const OrderView = Type.Object({
   }),
   deadlines: Type.Object({
     payBy: Type.Optional(DateTime),
+    balanceBy: Type.Optional(DateTime),
     shipBy: Type.Optional(DateTime),
     confirmBy: Type.Optional(DateTime),
   }),
+  campaign: Nullable(
+    Type.Object(
+      { kind: Type.Enum(['group_buy', 'presale']), id: Type.String() },
+      { description: 'the group buy (its group id) or presale the order was placed through' },
+    ),
+  ),
+  shipHold: Nullable(
+    Type.Enum(['group_forming'], { description: 'paid, but the ship-by clock waits for the group to fill' }),
+  ),
+  presale: Nullable(
+    Type.Object({
+      deposit: Amount,
+      balance: Amount,
+      depositPaidAt: Nullable(DateTime),
+      balanceFrom: Nullable(DateTime),
+      balanceBy: Nullable(DateTime),
+      balancePaymentId: Nullable(Type.String()),
+      announcedShipBy: Nullable(DateTime),
+    }),
+  ),
   shipByCampaignId: Nullable(
     Type.String({ description: 'the ship-deadline campaign that set the ship-by at payment' }),
   ),
@@ -386,6 +408,27 @@ export async function tradeRoutes(app: App): Promise<void> {
         const p = await startPayment(tx, accountId, req.params.id, 'sandbox', clock.now());
         return { status: 200, body: { id: p.id, status: p.status } };
       });
+    },
+  );
+
+  app.post(
+    '/orders/:id/balance-payment',
+    {
+      schema: {
+        tags,
+        summary: "Pay a presale order's balance",
+        description:
+          'Inside the balance window of a deposit-paid presale order: creates (once) the payment of the balance, then pay it with POST /payments/{id}/pay. Unpaid when the window closes, the order closes and the deposit is forfeited.',
+        params: OrderParams,
+        response: { 201: Type.Object({ paymentId: Type.String(), amount: Amount }) },
+      },
+    },
+    async (req, reply) => {
+      const { accountId } = requireBuyer(req);
+      return command(req, reply, async (tx) => ({
+        status: 201,
+        body: await startBalancePayment(tx, accountId, req.params.id, clock.now()),
+      }));
     },
   );
 

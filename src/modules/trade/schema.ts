@@ -66,7 +66,15 @@ export const paymentNotifications = pgTable(
   (t) => [uniqueIndex('payment_notifications_charge').on(t.provider, t.chargeId)],
 );
 
-export const ORDER_STATUSES = ['awaiting_payment', 'paid', 'shipped', 'succeeded', 'closed'] as const;
+/** `deposit_paid`: a presale order whose deposit is paid and whose balance is awaited. */
+export const ORDER_STATUSES = [
+  'awaiting_payment',
+  'deposit_paid',
+  'paid',
+  'shipped',
+  'succeeded',
+  'closed',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface ShippingAddress {
@@ -112,9 +120,25 @@ export const orders = pgTable(
     pointsAmount: bigint('points_amount', { mode: 'number' }).notNull().default(0),
     /** The premium of that insurance, in fen: paid with the order (buyer) or out of settlement (shop). */
     returnInsurancePremium: bigint('return_insurance_premium', { mode: 'number' }).notNull().default(0),
+    /** The campaign the order was placed through (a group buy's group, a presale), when one was. */
+    campaignKind: text('campaign_kind', { enum: ['group_buy', 'presale'] }),
+    campaignId: text('campaign_id'),
+    /** Paid, but the ship-by clock waits: `group_forming` until the order's group buy fills. */
+    shipHold: text('ship_hold', { enum: ['group_forming'] }),
+    /** Presale: the deposit (part of `total`), paid first through `paymentId`. */
+    depositAmount: bigint('deposit_amount', { mode: 'number' }).notNull().default(0),
+    depositPaidAt: tstz('deposit_paid_at'),
+    /** Presale: the window in which the balance (total - deposit) is paid, and its own payment. */
+    balanceFrom: tstz('balance_from'),
+    balanceBy: tstz('balance_by'),
+    balancePaymentId: text('balance_payment_id'),
+    /** Presale: the ship date announced with the sale; ship-by is never earlier. */
+    announcedShipBy: tstz('announced_ship_by'),
   },
   (t) => [
     index('orders_buyer').on(t.buyerId, t.createdAt, t.id),
+    index('orders_balance_payment').on(t.balancePaymentId),
+    index('orders_campaign').on(t.campaignId),
     index('orders_shop').on(t.shopId, t.status, t.createdAt),
     index('orders_payment').on(t.paymentId),
   ],

@@ -10,17 +10,20 @@ import {
   InputNumber,
   List,
   Result,
+  Select,
   Space,
   Typography,
 } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { api, get, post } from '../api';
+import { api, get, post, qs } from '../api';
 import { RequireAuth } from '../auth';
 import { attrs, money } from '../format';
 import type { Cart } from '../types';
 import { QueryState, showError } from '../ui';
+import { useMyCoupons } from './deals';
+import { couponValue } from './promotions';
 
 function useCart() {
   return useQuery({ queryKey: ['cart'], queryFn: () => get<Cart>('/cart') });
@@ -135,13 +138,38 @@ interface AddressForm {
   returnInsurance: boolean;
 }
 
+interface Pricing {
+  listTotal: number;
+  discountTotal: number;
+  total: number;
+  pointsUsed: number;
+  lines: { skuId: string; discounts: { kind: string; amount: number }[] }[];
+  coupons: { couponId: string; applied: boolean; reason?: string; missing?: number; explanation?: string }[];
+}
+
 function CheckoutView() {
   const { t } = useTranslation();
-  const cart = useCart();
   const qc = useQueryClient();
   const navigate = useNavigate();
   const [form] = Form.useForm<AddressForm>();
   const [busy, setBusy] = useState(false);
+  const [couponIds, setCouponIds] = useState<string[]>([]);
+  const [usePoints, setUsePoints] = useState<number>(0);
+  // The cart priced with the chosen coupons and points: every discount and why a coupon does not apply.
+  const cart = useQuery({
+    queryKey: ['cart', 'priced', couponIds, usePoints],
+    queryFn: () =>
+      get<Cart & { pricing?: Pricing | null }>(
+        `/cart${qs({ couponIds: couponIds.join(',') || undefined, usePoints: usePoints || undefined })}`,
+      ),
+    placeholderData: (previous) => previous,
+  });
+  const coupons = useMyCoupons();
+  const points = useQuery({
+    queryKey: ['points-balance'],
+    queryFn: () => get<{ balance: number }>('/me/points?limit=1'),
+  });
+  const usable = (coupons.data?.items ?? []).filter((c) => c.status === 'unused');
   const submit = async (values: AddressForm) => {
     setBusy(true);
     try {
@@ -151,7 +179,11 @@ function CheckoutView() {
       }>('/checkout', {
         address: values.address,
         ...(values.returnInsurance ? { returnInsurance: true } : {}),
+        ...(couponIds.length ? { couponIds } : {}),
+        ...(usePoints ? { usePoints } : {}),
       });
+      await qc.invalidateQueries({ queryKey: ['my-coupons'] });
+      await qc.invalidateQueries({ queryKey: ['points-balance'] });
       await qc.invalidateQueries({ queryKey: ['cart'] });
       navigate(`/pay/${r.payment.id}?amount=${r.payment.amount}&orders=${r.orders.length}`);
     } catch (err) {
@@ -213,9 +245,53 @@ function CheckoutView() {
               <Typography.Text type="secondary">
                 {t('checkout.onePerShop', { n: c.shops.length })}
               </Typography.Text>
-              <div style={{ marginTop: 8 }}>
-                {t('cart.total')} <span className="price big">{money(c.total)}</span>
-              </div>
+            </Card>
+            <Card size="small" title={t('checkout.discounts')} style={{ marginBottom: 12 }}>
+              <Form.Item label={t('checkout.coupons')}>
+                <Select
+                  mode="multiple"
+                  allowClear
+                  aria-label={t('checkout.coupons')}
+                  placeholder={usable.length ? t('checkout.pickCoupons') : t('checkout.noCoupons')}
+                  value={couponIds}
+                  onChange={setCouponIds}
+                  optionFilterProp="label"
+                  options={usable.map((x) => ({
+                    value: x.id,
+                    label: `${x.offer.name} · ${couponValue(x.offer)}`,
+                  }))}
+                />
+              </Form.Item>
+              {(c.pricing?.coupons ?? [])
+                .filter((x) => !x.applied)
+                .map((x) => (
+                  <Alert
+                    key={x.couponId}
+                    type="warning"
+                    showIcon
+                    style={{ marginBottom: 8 }}
+                    data-testid="coupon-not-applied"
+                    message={
+                      x.explanation ??
+                      (x.missing ? t('checkout.spendMore', { amount: money(x.missing) }) : (x.reason ?? ''))
+                    }
+                  />
+                ))}
+              <Form.Item
+                label={t('checkout.usePoints')}
+                extra={t('checkout.pointsBalance', { n: points.data?.balance ?? 0 })}
+              >
+                <InputNumber
+                  aria-label={t('checkout.usePoints')}
+                  min={0}
+                  max={points.data?.balance ?? 0}
+                  step={100}
+                  value={usePoints}
+                  onChange={(v) => setUsePoints(v ?? 0)}
+                  style={{ width: 160 }}
+                />
+              </Form.Item>
+              <PricingSummary pricing={c.pricing ?? null} total={c.total} />
             </Card>
             <Button type="primary" size="large" htmlType="submit" loading={busy} block>
               {t('checkout.placeOrder')}
@@ -224,6 +300,31 @@ function CheckoutView() {
         </div>
       )}
     </QueryState>
+  );
+}
+
+/** List price, each discount kind summed in stacking order, points, and what is paid. */
+function PricingSummary({ pricing, total }: { pricing: Pricing | null; total: number }) {
+  const { t } = useTranslation();
+  const byKind = new Map<string, number>();
+  for (const line of pricing?.lines ?? [])
+    for (const d of line.discounts) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + d.amount);
+  return (
+    <Descriptions column={1} size="small" data-testid="pricing">
+      {pricing && (
+        <Descriptions.Item label={t('checkout.listTotal')}>{money(pricing.listTotal)}</Descriptions.Item>
+      )}
+      {[...byKind].map(([kind, amount]) => (
+        <Descriptions.Item key={kind} label={t(`checkout.discountKinds.${kind}`, { defaultValue: kind })}>
+          <span data-testid={`discount-${kind}`}>-{money(amount)}</span>
+        </Descriptions.Item>
+      ))}
+      <Descriptions.Item label={t('cart.total')}>
+        <span className="price big" data-testid="checkout-total">
+          {money(pricing?.total ?? total)}
+        </span>
+      </Descriptions.Item>
+    </Descriptions>
   );
 }
 
@@ -239,11 +340,14 @@ function PayView() {
   const [busy, setBusy] = useState(false);
   const [paid, setPaid] = useState(false);
   const amount = Number(params.get('amount'));
+  // A campaign order (a group, a presale deposit) returns to its own page once paid; only in-app paths.
+  const next = params.get('next');
   const pay = async () => {
     setBusy(true);
     try {
       await post(`/payments/${id}/pay`);
-      setPaid(true);
+      if (next?.startsWith('/') && !next.startsWith('//')) navigate(next);
+      else setPaid(true);
     } catch (err) {
       showError(err);
     } finally {

@@ -28,20 +28,37 @@ import { attrs, dateTime, money, timeLeft } from '../format';
 import type { Complaint, Order, Refund } from '../types';
 import { QueryState, StatusTag, showError } from '../ui';
 
-const ORDER_TABS = ['all', 'awaiting_payment', 'paid', 'shipped', 'succeeded', 'closed'] as const;
+const ORDER_TABS = [
+  'all',
+  'awaiting_payment',
+  'deposit_paid',
+  'paid',
+  'shipped',
+  'succeeded',
+  'closed',
+] as const;
 
 /** Next deadline of an order, in words ("ship by … (2 d left)"). */
 export function Deadline({ order }: { order: Order }) {
   const { t } = useTranslation();
   const d = order.deadlines;
+  // A group order's ship-by clock waits for the group to fill: there is no ship-by yet.
+  if (order.shipHold === 'group_forming')
+    return (
+      <Typography.Text type="secondary" data-testid="ship-hold">
+        {t('order.groupForming')}
+      </Typography.Text>
+    );
   const which =
     order.status === 'awaiting_payment'
       ? 'payBy'
-      : order.status === 'paid'
-        ? 'shipBy'
-        : order.status === 'shipped'
-          ? 'confirmBy'
-          : null;
+      : order.status === 'deposit_paid'
+        ? 'balanceBy'
+        : order.status === 'paid'
+          ? 'shipBy'
+          : order.status === 'shipped'
+            ? 'confirmBy'
+            : null;
   const at = which ? d[which] : undefined;
   if (!which || !at) return null;
   const left = timeLeft(at);
@@ -99,6 +116,28 @@ function OrdersView() {
   );
 }
 
+/** Where a campaign order came from: its group (to share) or its presale. */
+export function CampaignLink({ order }: { order: Order }) {
+  const { t } = useTranslation();
+  if (!order.campaign) return null;
+  return order.campaign.kind === 'group_buy' ? (
+    <Link to={`/group-buys/groups/${order.campaign.id}`} data-testid="campaign-link">
+      <Tag color="red">{t('campaign.groupBuy')}</Tag>
+    </Link>
+  ) : (
+    <Link to={`/presales/${order.campaign.id}`} data-testid="campaign-link">
+      <Tag color="purple">{t('campaign.presale')}</Tag>
+    </Link>
+  );
+}
+
+/** Inside the balance window a deposit-paid order can pay its balance. */
+function inBalanceWindow(order: Order, now = Date.now()) {
+  const p = order.presale;
+  if (order.status !== 'deposit_paid' || !p?.balanceFrom || !p.balanceBy) return false;
+  return now >= new Date(p.balanceFrom).getTime() && now < new Date(p.balanceBy).getTime();
+}
+
 function OrderCard({ order }: { order: Order }) {
   const { t } = useTranslation();
   return (
@@ -111,6 +150,7 @@ function OrderCard({ order }: { order: Order }) {
         <Space wrap>
           <Link to={`/orders/${order.id}`}>{t('order.number', { id: order.id.slice(-8) })}</Link>
           <StatusTag status={order.status} />
+          <CampaignLink order={order} />
         </Space>
       }
       extra={money(order.total)}
@@ -210,6 +250,7 @@ function OrderView() {
                 {t('order.number', { id: o.id.slice(-8) })}
               </Typography.Title>
               <StatusTag status={o.status} />
+              <CampaignLink order={o} />
               {o.shipLate && <Tag color="red">{t('order.shipLate')}</Tag>}
             </Space>
             <Card size="small" style={{ marginBottom: 12 }}>
@@ -219,6 +260,28 @@ function OrderView() {
                 </Descriptions.Item>
                 <Descriptions.Item label={t('order.total')}>{money(o.total)}</Descriptions.Item>
                 <Descriptions.Item label={t('order.createdAt')}>{dateTime(o.createdAt)}</Descriptions.Item>
+                {o.presale && (
+                  <>
+                    <Descriptions.Item label={t('campaign.deposit')}>
+                      {money(o.presale.deposit)}
+                    </Descriptions.Item>
+                    <Descriptions.Item label={t('campaign.balance')}>
+                      {money(o.presale.balance)}
+                    </Descriptions.Item>
+                    {o.presale.balanceFrom && o.presale.balanceBy && (
+                      <Descriptions.Item label={t('campaign.balanceWindow')}>
+                        <span data-testid="balance-window">
+                          {dateTime(o.presale.balanceFrom)} – {dateTime(o.presale.balanceBy)}
+                        </span>
+                      </Descriptions.Item>
+                    )}
+                    {o.presale.announcedShipBy && (
+                      <Descriptions.Item label={t('campaign.announcedShipBy')}>
+                        {dateTime(o.presale.announcedShipBy)}
+                      </Descriptions.Item>
+                    )}
+                  </>
+                )}
                 {o.paidAt && (
                   <Descriptions.Item label={t('order.paidAt')}>{dateTime(o.paidAt)}</Descriptions.Item>
                 )}
@@ -269,7 +332,28 @@ function OrderView() {
             <Space wrap style={{ marginBottom: 16 }}>
               {o.status === 'awaiting_payment' && (
                 <Button type="primary" onClick={() => navigate(`/pay/${o.paymentId}?amount=${o.total}`)}>
-                  {t('order.pay')}
+                  {o.presale ? t('campaign.payDeposit') : t('order.pay')}
+                </Button>
+              )}
+              {inBalanceWindow(o) && (
+                <Button
+                  type="primary"
+                  loading={busy}
+                  onClick={async () => {
+                    setBusy(true);
+                    try {
+                      const r = await post<{ paymentId: string; amount: number }>(
+                        `/orders/${o.id}/balance-payment`,
+                      );
+                      navigate(`/pay/${r.paymentId}${qs({ amount: r.amount, next: `/orders/${o.id}` })}`);
+                    } catch (err) {
+                      showError(err);
+                    } finally {
+                      setBusy(false);
+                    }
+                  }}
+                >
+                  {t('campaign.payBalance')}
                 </Button>
               )}
               {o.status === 'shipped' && (

@@ -43,6 +43,7 @@ import type {
   Warehouse,
 } from '../types';
 import { QueryState, StatusTag, showError, yuanToFen } from '../ui';
+import { ProductCsvTools, ProductEditor } from './catalog-tools';
 import { ComplaintTable, Deadline } from './orders';
 import { useCategories } from './store';
 
@@ -78,7 +79,7 @@ function ShopChooser({ shops, children }: { shops: ShopRef[]; children: (extra: 
 }
 
 /** The console page for the chosen shop, or the way to open one. */
-function WithShop({ children }: { children: (shopId: string) => ReactNode }) {
+export function WithShop({ children }: { children: (shopId: string) => ReactNode }) {
   const { shop } = useShop();
   if (!shop) return <SellerApply />;
   return <>{children(shop.id)}</>;
@@ -481,7 +482,7 @@ interface TreeNode {
   children: TreeNode[];
 }
 
-function leafTree(items: Category[]): TreeNode[] {
+export function leafTree(items: Category[]): TreeNode[] {
   return items.map((c) => ({
     value: c.id,
     title: categoryName(c),
@@ -500,6 +501,8 @@ function Products({ shopId }: { shopId: string }) {
   const [status, setStatus] = useState<string>();
   const [creating, setCreating] = useState(false);
   const [stockFor, setStockFor] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
+  const { shop } = useShop();
   const products = useQuery({
     queryKey: ['seller-products', shopId, status],
     queryFn: () => get<Page<ProductCard>>(`/seller/shops/${shopId}/products${qs({ status, limit: 100 })}`),
@@ -533,6 +536,11 @@ function Products({ shopId }: { shopId: string }) {
         />
       </Space>
       <Warehouses shopId={shopId} warehouses={warehouses.data?.items ?? []} />
+      <ProductCsvTools
+        shopId={shopId}
+        shopName={shop?.name ?? shopId}
+        warehouses={warehouses.data?.items ?? []}
+      />
       <QueryState query={products} empty={(p) => p.items.length === 0}>
         {(p) => (
           <Table
@@ -578,6 +586,9 @@ function Products({ shopId }: { shopId: string }) {
                     <Button size="small" onClick={() => setStockFor(r.id)}>
                       {t('seller.stock')}
                     </Button>
+                    <Button size="small" onClick={() => setEditing(r.id)}>
+                      {t('catalog.edit')}
+                    </Button>
                   </Space>
                 ),
               },
@@ -590,6 +601,14 @@ function Products({ shopId }: { shopId: string }) {
           shopId={shopId}
           warehouses={warehouses.data?.items ?? []}
           onClose={() => setCreating(false)}
+        />
+      )}
+      {editing && (
+        <ProductEditor
+          shopId={shopId}
+          productId={editing}
+          warehouses={warehouses.data?.items ?? []}
+          onClose={() => setEditing(null)}
         />
       )}
       {stockFor && (

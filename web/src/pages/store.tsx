@@ -19,10 +19,29 @@ import {
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { get, getToken, type Page, post, qs } from '../api';
+import { api, get, getToken, type Page, post, qs } from '../api';
 import { attrs, categoryName, dateTime, money, priceRange } from '../format';
 import type { Category, Product, ProductCard, Shop, ShopRating } from '../types';
 import { QueryState, showError } from '../ui';
+import { CouponOffers } from './deals';
+
+/** The shop's coupons to claim, shown only when it has some. */
+function ShopCoupons({ shopId }: { shopId: string }) {
+  const { t } = useTranslation();
+  const offers = useQuery({
+    queryKey: ['coupon-offers', shopId],
+    queryFn: () => get<{ items: unknown[] }>(`/coupons/offers?shopId=${shopId}`),
+  });
+  if (!offers.data?.items.length) return null;
+  return (
+    <div data-testid="shop-coupons">
+      <Typography.Title level={4} style={{ marginTop: 16 }}>
+        {t('deals.shopCoupons')}
+      </Typography.Title>
+      <CouponOffers shopId={shopId} />
+    </div>
+  );
+}
 
 export function useCategories() {
   return useQuery({
@@ -333,6 +352,55 @@ export function ProductPage() {
   );
 }
 
+interface Follow {
+  following: boolean;
+  followedAt: string | null;
+  fans: number;
+}
+
+/** Follow (关注) a shop: the fans count for everyone, the button for signed-in buyers. */
+function FollowButton({ shopId }: { shopId: string }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const signedIn = !!getToken();
+  // Answers following=false without a token, so anonymous visitors still see the fans count.
+  const follow = useQuery({
+    queryKey: ['shop-follow', shopId, signedIn],
+    queryFn: () => get<Follow>(`/shops/${shopId}/follow`),
+  });
+  const toggle = async () => {
+    if (!getToken()) {
+      navigate(`/login?next=${encodeURIComponent(`/shops/${shopId}`)}`);
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await api<Follow>(follow.data?.following ? 'DELETE' : 'PUT', `/shops/${shopId}/follow`);
+      qc.setQueryData(['shop-follow', shopId, signedIn], r);
+    } catch (err) {
+      showError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const f = follow.data;
+  return (
+    <Space data-testid="shop-follow" data-following={f?.following ? 'true' : 'false'}>
+      <Button
+        type={f?.following ? 'default' : 'primary'}
+        loading={busy}
+        disabled={follow.isPending}
+        onClick={toggle}
+      >
+        {f?.following ? t('shop.unfollow') : t('shop.follow')}
+      </Button>
+      {f && <Typography.Text type="secondary">{t('shop.fans', { n: f.fans })}</Typography.Text>}
+    </Space>
+  );
+}
+
 export function ShopPage() {
   const { t } = useTranslation();
   const { id = '' } = useParams();
@@ -356,6 +424,7 @@ export function ShopPage() {
                   {s.name}
                 </Typography.Title>
                 <Tag color={s.kind === 'mall' ? 'red' : 'blue'}>{t(`shop.kind.${s.kind}`)}</Tag>
+                <FollowButton shopId={s.id} />
                 {badges.data?.items.map((b) => (
                   <Tag key={b.programmeId} color="gold">
                     {b.name}
@@ -383,6 +452,7 @@ export function ShopPage() {
               {rating.data && <Statistic title={t('shop.credit')} value={rating.data.credit} />}
             </Space>
           </Card>
+          <ShopCoupons shopId={s.id} />
           <Typography.Title level={4} style={{ marginTop: 16 }}>
             {t('shop.products')}
           </Typography.Title>
