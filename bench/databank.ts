@@ -5,10 +5,11 @@ import { gunzipSync } from 'node:zlib';
 import { migrateDatabase, openDatabase } from '../src/db';
 import {
   type BehaviourEvent,
+  copyEvents,
   type EventKind,
   flows,
   funnel,
-  insertEvents,
+  rebuildAllFacts,
   recomputeFacts,
   storeEvents,
   takeSnapshot,
@@ -19,7 +20,7 @@ import { machine, percentile, ROOT, saveResult, scratchDatabase } from './lib';
 
 /**
  * The data bank at scale, as issue 7 asks: N behaviour events generated with the distributions of the
- * real Taobao UserBehavior sample (behaviour mix, events per user, category skew), bulk-ingested into
+ * real Taobao UserBehavior sample (behaviour mix, events and distinct categories per user, category skew), bulk-ingested into
  * PostgreSQL (several connections, unnest multi-row inserts into the day partitions), all AIPL facts
  * recomputed from the raw events, then a brand's funnel and a flow queried repeatedly.
  * Synthetic data following the real sample; no real consumer is in it.
@@ -29,8 +30,10 @@ export async function main(argv: string[]) {
     args: argv,
     options: {
       events: { type: 'string', default: '10000000' },
-      connections: { type: 'string', default: '4' },
-      batch: { type: 'string', default: '20000' },
+      connections: { type: 'string', default: '3' },
+      batch: { type: 'string', default: '50000' },
+      parts: { type: 'string', default: '2' },
+      keep: { type: 'boolean', default: false },
       shops: { type: 'string', default: '200' },
       brands: { type: 'string', default: '500' },
       queries: { type: 'string', default: '200' },
@@ -51,25 +54,19 @@ export async function main(argv: string[]) {
     const today = dayOf(now);
     const gen = new Generator(sample, Number(values.shops), Number(values.brands), today);
 
-    // Ingest: C connections, each inserting batches in its own transaction.
-    let produced = 0;
-    let seq = 0;
-    const started = performance.now();
-    const worker = async () => {
-      while (produced < total) {
-        const n = Math.min(batchSize, total - produced);
-        produced += n;
-        const events = gen.events(n, seq);
-        seq += n;
-        await db.transaction((tx) => insertEvents(tx, events, now));
-      }
+    // Ingest: COPY batches over C connections (copyEvents), the generator producing the next batch
+    // while the previous ones load.
+    const batches = function* () {
+      for (let seq = 0; seq < total; seq += batchSize) yield gen.events(Math.min(batchSize, total - seq), seq);
     };
-    await Promise.all(Array.from({ length: connections }, worker));
+    const started = performance.now();
+    const stored = await copyEvents(database, batches(), now, connections);
     const ingestSeconds = (performance.now() - started) / 1000;
+    if (stored !== total) throw new Error(`stored ${stored} of ${total} events`);
     console.log(`ingested ${total.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s`);
 
     const r0 = performance.now();
-    const rows = await db.transaction((tx) => recomputeFacts(tx));
+    const rows = await rebuildAllFacts(database, Number(values.parts));
     const recomputeSeconds = (performance.now() - r0) / 1000;
     console.log(
       `recomputed ${rows.toLocaleString('en')} AIPL facts rows in ${recomputeSeconds.toFixed(1)} s`,
@@ -123,7 +120,8 @@ export async function main(argv: string[]) {
     console.log(`written to ${saveResult('databank', summary)}`);
   } finally {
     await database.close();
-    await scratch.drop();
+    if (values.keep) console.log(`kept ${scratch.url}`);
+    else await scratch.drop();
   }
 }
 
@@ -131,8 +129,8 @@ interface Sample {
   source: string;
   /** Behaviour kinds in the sample's proportions (one entry per row, shuffled use). */
   kinds: EventKind[];
-  /** Events per user, one entry per sampled user. */
-  perUser: number[];
+  /** Events per user and the distinct categories they touched, one entry per sampled user. */
+  perUser: { events: number; categories: number }[];
   /** Category popularity: rows per category, descending. */
   categoryWeights: number[];
   /** Share of each of the 9 days. */
@@ -150,6 +148,7 @@ function loadSample(): Sample {
     : readFileSync(slice, 'utf8');
   const kinds: EventKind[] = [];
   const users = new Map<string, number>();
+  const userCats = new Map<string, Set<string>>();
   const cats = new Map<string, number>();
   const days = new Map<number, number>();
   for (const line of text.split('\n')) {
@@ -158,6 +157,9 @@ function loadSample(): Sample {
     if (!user || !cat || !kind || !ts) continue;
     kinds.push(kind);
     users.set(user, (users.get(user) ?? 0) + 1);
+    const mine = userCats.get(user) ?? new Set<string>();
+    mine.add(cat);
+    userCats.set(user, mine);
     cats.set(cat, (cats.get(cat) ?? 0) + 1);
     const d = dayOf(new Date(Number(ts) * 1000));
     days.set(d, (days.get(d) ?? 0) + 1);
@@ -167,7 +169,7 @@ function loadSample(): Sample {
   return {
     source: existsSync(full) ? 'the 84,475-row Taobao UserBehavior extract' : 'the committed 3,055-row slice',
     kinds,
-    perUser: [...users.values()],
+    perUser: [...users.entries()].map(([u, events]) => ({ events, categories: userCats.get(u)!.size })),
     categoryWeights: [...cats.values()].sort((a, b) => b - a),
     dayWeights,
   };
@@ -212,6 +214,8 @@ class Generator {
   private readonly dayCum: number[];
   private user = 0;
   private left = 0;
+  /** The current user's categories: a consumer browses a few categories, not the whole market. */
+  private mine: number[] = [];
 
   constructor(
     private readonly sample: Sample,
@@ -229,11 +233,13 @@ class Generator {
     for (let i = 0; i < n; i++) {
       if (this.left === 0) {
         this.user++;
-        this.left = this.sample.perUser[Math.floor(this.random() * this.sample.perUser.length)]!;
+        const u = this.sample.perUser[Math.floor(this.random() * this.sample.perUser.length)]!;
+        this.left = u.events;
+        this.mine = Array.from({ length: u.categories }, () => pick(this.catCum, this.random()));
       }
       this.left--;
       const kind = this.sample.kinds[Math.floor(this.random() * this.sample.kinds.length)]!;
-      const category = pick(this.catCum, this.random());
+      const category = this.mine[Math.floor(this.random() * this.mine.length)]!;
       // Each category belongs to a few shops and brands, so a brand's consumers cluster as in a market.
       const shop = (category * 7 + Math.floor(this.random() * 3)) % this.shops;
       const brand = (category * 13 + shop) % this.brands;

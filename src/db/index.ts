@@ -22,6 +22,8 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   url?: string;
+  /** The connection pool on PostgreSQL, for what Drizzle has no API for (COPY, work split over connections). */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // and queries in flight get their own error, so there is nothing more to do here.
     pool.on('error', () => {});
     const db = drizzleNodePg(pool) as unknown as Db;
-    return { db, kind: 'postgres', url: opts.databaseUrl, close: () => pool.end() };
+    return { db, kind: 'postgres', url: opts.databaseUrl, pool, close: () => pool.end() };
   }
   const dir = opts.dataDir ?? 'memory://';
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });

@@ -1,5 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../db';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { Database, Executor } from '../../db';
 import {
   type AiplWindows,
   effectOf,
@@ -20,6 +22,12 @@ const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 export const brandScope = (brandId: string) => `brand:${brandId}`;
 export const categoryScope = (categoryId: string) => `category:${categoryId}`;
+
+/** Stages as small numbers in stage order, so "latest row" folds into max(day * 8 + code). */
+const STAGE_CODES: StageOrNone[] = ['none', 'awareness', 'interest', 'purchase', 'loyalty'];
+const STAGE_CODE = sql.raw(
+  `(case stage ${STAGE_CODES.map((st, i) => `when '${st}' then ${i}`).join(' ')} end)`,
+);
 
 /** The scopes an event speaks for: its brand and its category, within its shop. */
 function scopesOf(e: BehaviourEvent): { scope: string; kind: ScopeKind }[] {
@@ -88,8 +96,41 @@ async function upsertFacts(
 }
 
 /**
- * The facts of every (shop, scope, consumer) rebuilt from the raw events, for one shop or all. The
- * effect of each behaviour is the CASE below, which says what effectOf says.
+ * The facts rows of the events that `where` keeps, as one SELECT: what recomputeFacts and
+ * rebuildAllFacts insert. The effect of each behaviour is the CASE below, which says what effectOf
+ * says.
+ */
+function factsOfEventsSql(where: SQL) {
+  return sql`
+    with s as (
+      select e.shop_id, sc.scope, sc.t, e.consumer_id, e.kind, e.day, e.amount, e.rating
+      from databank_events e
+      cross join lateral (values ('brand:' || e.brand_id, 'brand'), ('category:' || e.category_id, 'category')) as sc(scope, t)
+      where ${where} and sc.scope is not null
+    ), g as (
+      select shop_id, scope, consumer_id,
+        max(day) filter (where kind = 'exposure' or (kind = 'search' and t = 'category')) as exposure_day,
+        (array_agg(distinct day order by day desc) filter (where kind = 'view'))[1:2] as view_days,
+        max(day) filter (where kind in ('click', 'favourite', 'cart', 'follow', 'join')
+          or (kind = 'search' and t = 'brand') or (kind = 'review' and rating is distinct from 1)) as active_day,
+        array_agg(distinct day order by day desc) filter (where kind = 'purchase') as purchase_days,
+        max(day) filter (where kind = 'share' or (kind = 'review' and rating = 1)) as praise_day,
+        coalesce(sum(amount) filter (where kind = 'purchase'), 0) as spend
+      from s group by shop_id, scope, consumer_id
+    )
+    select shop_id, scope, consumer_id, exposure_day, coalesce(view_days, '{}') as view_days, active_day,
+      coalesce(array(select d from unnest(purchase_days) d where d >= purchase_days[1] - ${PURCHASE_DAYS_KEPT} order by d desc), '{}') as purchase_days,
+      praise_day, spend
+    from g`;
+}
+
+const FACTS_COLUMNS = sql.raw(
+  'shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend',
+);
+
+/**
+ * The facts of every (shop, scope, consumer) rebuilt from the raw events, for one shop or some
+ * consumers or all, in the caller's transaction.
  */
 export async function recomputeFacts(
   tx: Executor,
@@ -109,27 +150,9 @@ export async function recomputeFacts(
   await tx.delete(aiplFacts).where(and(...factsWhere));
   const rows = rowsOf<{ n: number }>(
     await tx.execute(sql`
-    with s as (
-      select e.shop_id, sc.scope, sc.t, e.consumer_id, e.kind, e.day, e.amount, e.rating
-      from databank_events e
-      cross join lateral (values ('brand:' || e.brand_id, 'brand'), ('category:' || e.category_id, 'category')) as sc(scope, t)
-      where ${sql.join(where, sql` and `)} and sc.scope is not null
-    ), g as (
-      select shop_id, scope, consumer_id,
-        max(day) filter (where kind = 'exposure' or (kind = 'search' and t = 'category')) as exposure_day,
-        (array_agg(distinct day order by day desc) filter (where kind = 'view'))[1:2] as view_days,
-        max(day) filter (where kind in ('click', 'favourite', 'cart', 'follow', 'join')
-          or (kind = 'search' and t = 'brand') or (kind = 'review' and rating is distinct from 1)) as active_day,
-        array_agg(distinct day order by day desc) filter (where kind = 'purchase') as purchase_days,
-        max(day) filter (where kind = 'share' or (kind = 'review' and rating = 1)) as praise_day,
-        coalesce(sum(amount) filter (where kind = 'purchase'), 0) as spend
-      from s group by shop_id, scope, consumer_id
-    ), ins as (
-      insert into aipl_facts (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend)
-      select shop_id, scope, consumer_id, exposure_day, coalesce(view_days, '{}'), active_day,
-        coalesce(array(select d from unnest(purchase_days) d where d >= purchase_days[1] - ${PURCHASE_DAYS_KEPT} order by d desc), '{}'),
-        praise_day, spend
-      from g
+    with ins as (
+      insert into aipl_facts (${FACTS_COLUMNS})
+      select * from (${factsOfEventsSql(sql.join(where, sql` and `))}) f
       returning 1
     )
     select count(*)::int as n from ins`),
@@ -137,14 +160,95 @@ export async function recomputeFacts(
   return rows[0]?.n ?? 0;
 }
 
-/** The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once. */
+const REBUILD_LOCK = 7_405_401;
+const dialect = new PgDialect();
+
+/**
+ * Every shop's facts rebuilt from the raw events, the way a platform rebuilds after a bulk load or a
+ * rule fix. On PostgreSQL the work is split by consumer over `parts` connections (the cores), each
+ * writing its share into a fresh table, which then replaces aipl_facts in one short swap. From the
+ * start, incremental writers wait on aipl_facts (readers do not), so an event is either seen by the
+ * rebuild or applied after the swap, never both or neither; a failed rebuild leaves aipl_facts as it
+ * was. On the embedded database it is recomputeFacts in one transaction. Answers the rows written.
+ */
+export async function rebuildAllFacts(database: Database, parts = 2): Promise<number> {
+  if (database.kind !== 'postgres' || !database.url) {
+    return database.db.transaction((tx) => recomputeFacts(tx));
+  }
+  await database.db.transaction((tx) => ensureEventStore(tx));
+  // Connections of its own, not the pool's: writers waiting for the swap hold pool connections, and
+  // the rebuild must never wait for one of them.
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    return client;
+  };
+  const lead = await connect();
+  try {
+    await lead.query('select pg_advisory_lock($1)', [REBUILD_LOCK]);
+    await lead.query('drop table if exists aipl_facts_rebuild');
+    await lead.query('create table aipl_facts_rebuild (like aipl_facts including defaults)');
+    await lead.query('begin');
+    try {
+      await lead.query('lock table aipl_facts in share row exclusive mode');
+      const counts = await Promise.all(
+        Array.from({ length: parts }, async (_, k) => {
+          const client = await connect();
+          try {
+            const q = dialect.sqlToQuery(sql`
+              insert into aipl_facts_rebuild (${FACTS_COLUMNS})
+              select * from (${factsOfEventsSql(sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${parts} = ${k}`)}) f`);
+            await client.query('begin');
+            // A bulk job: sort and hash in memory rather than in temporary files.
+            await client.query(`set local work_mem = '${REBUILD_WORK_MEM}'`);
+            const r = await client.query(q.sql, q.params);
+            await client.query('commit');
+            return r.rowCount ?? 0;
+          } catch (err) {
+            await client.query('rollback').catch(() => {});
+            throw err;
+          } finally {
+            await client.end();
+          }
+        }),
+      );
+      await lead.query(
+        'alter table aipl_facts_rebuild add constraint aipl_facts_rebuild_pk primary key (shop_id, scope, consumer_id)',
+      );
+      await lead.query('drop table aipl_facts');
+      await lead.query('alter table aipl_facts_rebuild rename to aipl_facts');
+      await lead.query('alter index aipl_facts_rebuild_pk rename to aipl_facts_shop_id_scope_consumer_id_pk');
+      await lead.query('commit');
+      return counts.reduce((a, b) => a + b, 0);
+    } catch (err) {
+      await lead.query('rollback').catch(() => {});
+      await lead.query('drop table if exists aipl_facts_rebuild').catch(() => {});
+      throw err;
+    }
+  } finally {
+    await lead.end();
+  }
+}
+
+const REBUILD_WORK_MEM = '256MB';
+
+/**
+ * The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once.
+ * Purchase days are kept newest first, so when none is after `today` (every query about today) the
+ * k-th newest day answers "k purchase days within the window" without unnesting the array; only a
+ * look at a past day with later purchases counts them one by one.
+ */
 export function stageSql(today: number, w: AiplWindows) {
   const within = (col: ReturnType<typeof sql.raw>, days: number) =>
     sql`(${col} <= ${today} and ${today} - ${col} <= ${days})`;
+  const days = sql.raw('aipl_facts.purchase_days');
+  const purchasedOn = (min: number, window: number) => sql`(case
+      when cardinality(${days}) < ${min} then false
+      when ${days}[1] <= ${today} then ${days}[${sql.raw(String(min))}] >= ${today - window}
+      else (select count(*) from unnest(${days}) d where d <= ${today} and ${today} - d <= ${window}) >= ${min} end)`;
   return sql`case
-    when (select count(*) from unnest(${aiplFacts.purchaseDays}) d where d <= ${today} and ${today} - d <= ${w.loyaltyDays}) >= ${w.loyaltyMinPurchaseDays}
-      or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then 'loyalty'
-    when exists (select 1 from unnest(${aiplFacts.purchaseDays}) d where d <= ${today} and ${today} - d <= ${w.purchaseDays}) then 'purchase'
+    when ${purchasedOn(w.loyaltyMinPurchaseDays, w.loyaltyDays)} or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then 'loyalty'
+    when ${purchasedOn(1, w.purchaseDays)} then 'purchase'
     when ${within(sql.raw('aipl_facts.active_day'), w.interestDays)} or ${within(sql.raw('aipl_facts.view_days[2]'), w.interestDays)} then 'interest'
     when ${within(sql.raw('aipl_facts.exposure_day'), w.awarenessDays)} or ${within(sql.raw('aipl_facts.view_days[1]'), w.awarenessDays)} then 'awareness'
     else 'none' end`;
@@ -226,9 +330,10 @@ export async function takeSnapshot(
         from cur group by shop_id, scope
         on conflict do nothing returning 1
       ), prev as (
-        select distinct on (shop_id, scope, consumer_id) shop_id, scope, consumer_id, stage
+        select shop_id, scope, consumer_id,
+          (${sql.raw(`(array[${STAGE_CODES.map((st) => `'${st}'`).join(', ')}])`)})[max(day * 8 + ${STAGE_CODE}) % 8 + 1] as stage
         from aipl_stage_changes where shop_id = any(${ids}) and day < ${day}
-        order by shop_id, scope, consumer_id, day desc
+        group by shop_id, scope, consumer_id
       ), diff as (
         select coalesce(cur.shop_id, prev.shop_id) as shop_id, coalesce(cur.scope, prev.scope) as scope,
           coalesce(cur.consumer_id, prev.consumer_id) as consumer_id, coalesce(cur.st, 'none') as st
@@ -287,23 +392,23 @@ export async function flows(
   audience?: string[],
 ): Promise<Flow[]> {
   const only = audience ? sql`and consumer_id = any(${pgArray(audience)}::text[])` : sql``;
-  const rows = rowsOf<{ a: StageOrNone; b: StageOrNone; n: number }>(
+  // One walk of the scope's change rows in key order (consumer, day): the latest row at or before a
+  // day is the greatest day*8+stage, a plain max, so no per-consumer sort and no join.
+  const rows = rowsOf<{ a: number | null; b: number | null; n: number }>(
     await tx.execute(sql`
-    with a as (
-      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
-      where shop_id = ${shopId} and scope = ${scope} and day <= ${fromDay} ${only}
-      order by consumer_id, day desc
-    ), b as (
-      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
+    select a, b, count(*)::int as n from (
+      select max(day * 8 + ${STAGE_CODE}) filter (where day <= ${fromDay}) % 8 as a,
+        max(day * 8 + ${STAGE_CODE}) % 8 as b
+      from aipl_stage_changes
       where shop_id = ${shopId} and scope = ${scope} and day <= ${toDay} ${only}
-      order by consumer_id, day desc
-    )
-    select coalesce(a.stage, 'none') as a, coalesce(b.stage, 'none') as b, count(*)::int as n
-    from a full join b on a.consumer_id = b.consumer_id
-    where coalesce(a.stage, 'none') <> 'none' or coalesce(b.stage, 'none') <> 'none'
+      group by consumer_id) x
+    where coalesce(a, 0) <> 0 or coalesce(b, 0) <> 0
     group by 1, 2 order by 1, 2`),
   );
-  return rows.map((r) => ({ from: r.a, to: r.b, consumers: Number(r.n) }));
+  const stage = (code: number | null): StageOrNone => STAGE_CODES[code ?? 0] ?? 'none';
+  return rows
+    .map((r) => ({ from: stage(r.a), to: stage(r.b), consumers: Number(r.n) }))
+    .sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to));
 }
 
 /** Stage counts on a snapshot day from the change rows (what the flow's sides add up to). */
@@ -315,16 +420,19 @@ export async function stageCountsOn(
   audience?: string[],
 ): Promise<StageCounts> {
   const only = audience ? sql`and consumer_id = any(${pgArray(audience)}::text[])` : sql``;
-  const rows = rowsOf<{ stage: string; n: number }>(
+  const rows = rowsOf<{ code: number; n: number }>(
     await tx.execute(sql`
-    select stage, count(*)::int as n from (
-      select distinct on (consumer_id) consumer_id, stage from aipl_stage_changes
+    select code, count(*)::int as n from (
+      select max(day * 8 + ${STAGE_CODE}) % 8 as code from aipl_stage_changes
       where shop_id = ${shopId} and scope = ${scope} and day <= ${day} ${only}
-      order by consumer_id, day desc) x
-    group by stage`),
+      group by consumer_id) x
+    group by code`),
   );
   const counts: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
-  for (const r of rows) if (r.stage !== 'none') counts[r.stage as keyof StageCounts] = Number(r.n);
+  for (const r of rows) {
+    const stage = STAGE_CODES[r.code];
+    if (stage && stage !== 'none') counts[stage] = Number(r.n);
+  }
   return counts;
 }
 

@@ -4,11 +4,18 @@
 import './jobs';
 import './messages';
 
-export { flows, funnel, recomputeFacts, takeSnapshot } from './aipl';
+export { flows, funnel, rebuildAllFacts, recomputeFacts, takeSnapshot } from './aipl';
 export { type AiplWindows, EVENT_KINDS, type EventKind, STAGES, type Stage, stageOf } from './aipl-rules';
 export { segmentAudience } from './audience';
 export { runImportEvents } from './cli';
 export { LAYERS, type Layer, membershipOf } from './crm';
-export { type BehaviourEvent, ensurePartitions, insertEvents, recordItem, storeEvents } from './events';
+export {
+  type BehaviourEvent,
+  copyEvents,
+  ensurePartitions,
+  insertEvents,
+  recordItem,
+  storeEvents,
+} from './events';
 export { importUserBehavior } from './import';
 export { databankRoutes } from './routes';
