@@ -57,7 +57,8 @@ export async function main(argv: string[]) {
     // Ingest: COPY batches over C connections (copyEvents), the generator producing the next batch
     // while the previous ones load.
     const batches = function* () {
-      for (let seq = 0; seq < total; seq += batchSize) yield gen.events(Math.min(batchSize, total - seq), seq);
+      for (let seq = 0; seq < total; seq += batchSize)
+        yield gen.events(Math.min(batchSize, total - seq), seq);
     };
     const started = performance.now();
     const stored = await copyEvents(database, batches(), now, connections);

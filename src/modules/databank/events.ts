@@ -258,7 +258,9 @@ const copyText = (v: string | number | null): string =>
     ? '\\N'
     : typeof v === 'number'
       ? String(v)
-      : v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+      : v.replace(/[\\\t\n\r]/g, (c) =>
+          c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+        );
 
 /** One event as a line of COPY text. */
 function copyLine(e: BehaviourEvent, receivedAt: string): string {
