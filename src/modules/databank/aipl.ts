@@ -96,32 +96,38 @@ async function upsertFacts(
 }
 
 /**
- * The facts rows of the events that `where` keeps, as one SELECT: what recomputeFacts and
- * rebuildAllFacts insert. The effect of each behaviour is the CASE below, which says what effectOf
- * says.
+ * The facts rows of one scope kind (brand or category) for the events that `where` keeps, as one
+ * SELECT: what recomputeFacts and rebuildAllFacts insert. Grouping by the plain columns (rather than
+ * expanding each event into its scopes first) lets PostgreSQL hash the groups straight from the scan.
+ * The effect of each behaviour is the FILTERs below, which say what effectOf says.
  */
-function factsOfEventsSql(where: SQL) {
+function factsOfEventsSql(kind: ScopeKind, where: SQL) {
+  const column = sql.raw(kind === 'brand' ? 'e.brand_id' : 'e.category_id');
+  const prefix = kind === 'brand' ? 'brand:' : 'category:';
+  // A search is active contact with a brand, passive with a category.
+  const passive = sql.raw(kind === 'brand' ? "('exposure')" : "('exposure', 'search')");
+  const active = sql.raw(
+    kind === 'brand'
+      ? "('click', 'favourite', 'cart', 'follow', 'join', 'search')"
+      : "('click', 'favourite', 'cart', 'follow', 'join')",
+  );
   return sql`
-    with s as (
-      select e.shop_id, sc.scope, sc.t, e.consumer_id, e.kind, e.day, e.amount, e.rating
-      from databank_events e
-      cross join lateral (values ('brand:' || e.brand_id, 'brand'), ('category:' || e.category_id, 'category')) as sc(scope, t)
-      where ${where} and sc.scope is not null
-    ), g as (
-      select shop_id, scope, consumer_id,
-        max(day) filter (where kind = 'exposure' or (kind = 'search' and t = 'category')) as exposure_day,
-        (array_agg(distinct day order by day desc) filter (where kind = 'view'))[1:2] as view_days,
-        max(day) filter (where kind in ('click', 'favourite', 'cart', 'follow', 'join')
-          or (kind = 'search' and t = 'brand') or (kind = 'review' and rating is distinct from 1)) as active_day,
-        array_agg(distinct day order by day desc) filter (where kind = 'purchase') as purchase_days,
-        max(day) filter (where kind = 'share' or (kind = 'review' and rating = 1)) as praise_day,
-        coalesce(sum(amount) filter (where kind = 'purchase'), 0) as spend
-      from s group by shop_id, scope, consumer_id
-    )
     select shop_id, scope, consumer_id, exposure_day, coalesce(view_days, '{}') as view_days, active_day,
-      coalesce(array(select d from unnest(purchase_days) d where d >= purchase_days[1] - ${PURCHASE_DAYS_KEPT} order by d desc), '{}') as purchase_days,
+      case when purchase_days is null then '{}'
+        else array(select d from unnest(purchase_days) d where d >= purchase_days[1] - ${PURCHASE_DAYS_KEPT} order by d desc) end as purchase_days,
       praise_day, spend
-    from g`;
+    from (
+      select e.shop_id, ${prefix} || ${column} as scope, e.consumer_id,
+        max(e.day) filter (where e.kind in ${passive}) as exposure_day,
+        (array_agg(distinct e.day order by e.day desc) filter (where e.kind = 'view'))[1:2] as view_days,
+        max(e.day) filter (where e.kind in ${active} or (e.kind = 'review' and e.rating is distinct from 1)) as active_day,
+        array_agg(distinct e.day order by e.day desc) filter (where e.kind = 'purchase') as purchase_days,
+        max(e.day) filter (where e.kind = 'share' or (e.kind = 'review' and e.rating = 1)) as praise_day,
+        coalesce(sum(e.amount) filter (where e.kind = 'purchase'), 0) as spend
+      from databank_events e
+      where ${where} and ${column} is not null
+      group by e.shop_id, ${column}, e.consumer_id
+    ) g`;
 }
 
 const FACTS_COLUMNS = sql.raw(
@@ -152,7 +158,9 @@ export async function recomputeFacts(
     await tx.execute(sql`
     with ins as (
       insert into aipl_facts (${FACTS_COLUMNS})
-      select * from (${factsOfEventsSql(sql.join(where, sql` and `))}) f
+      ${factsOfEventsSql('brand', sql.join(where, sql` and `))}
+      union all
+      ${factsOfEventsSql('category', sql.join(where, sql` and `))}
       returning 1
     )
     select count(*)::int as n from ins`),
@@ -175,11 +183,21 @@ export async function rebuildAllFacts(database: Database, parts = 2): Promise<nu
   if (database.kind !== 'postgres' || !database.url) {
     return database.db.transaction((tx) => recomputeFacts(tx));
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rebuildOnce(database, database.url, parts);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03' || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function rebuildOnce(database: Database, url: string, parts: number): Promise<number> {
   await database.db.transaction((tx) => ensureEventStore(tx));
   // Connections of its own, not the pool's: writers waiting for the swap hold pool connections, and
   // the rebuild must never wait for one of them.
   const connect = async () => {
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     return client;
   };
@@ -191,16 +209,30 @@ export async function rebuildAllFacts(database: Database, parts = 2): Promise<nu
     await lead.query('begin');
     try {
       await lead.query('lock table aipl_facts in share row exclusive mode');
+      // One share per scope kind, each split further by consumer when there are more connections.
+      const buckets = Math.max(1, Math.floor(parts / 2));
+      const shares = (['brand', 'category'] as const).flatMap((kind) =>
+        Array.from({ length: buckets }, (_, k) =>
+          factsOfEventsSql(
+            kind,
+            buckets === 1
+              ? sql`e.shop_id is not null`
+              : sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${buckets} = ${k}`,
+          ),
+        ),
+      );
       const counts = await Promise.all(
-        Array.from({ length: parts }, async (_, k) => {
+        shares.map(async (share) => {
           const client = await connect();
           try {
-            const q = dialect.sqlToQuery(sql`
-              insert into aipl_facts_rebuild (${FACTS_COLUMNS})
-              select * from (${factsOfEventsSql(sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${parts} = ${k}`)}) f`);
+            const q = dialect.sqlToQuery(sql`insert into aipl_facts_rebuild (${FACTS_COLUMNS}) ${share}`);
             await client.query('begin');
             // A bulk job: sort and hash in memory rather than in temporary files.
             await client.query(`set local work_mem = '${REBUILD_WORK_MEM}'`);
+            // A writer that made a day partition (which locks the event table) and then waits for
+            // aipl_facts would wait for this share for ever, and the share for it: a bounded wait
+            // turns that into a failed attempt, which rebuildAllFacts retries once the writer is done.
+            await client.query(`set local lock_timeout = '${REBUILD_LOCK_WAIT}'`);
             const r = await client.query(q.sql, q.params);
             await client.query('commit');
             return r.rowCount ?? 0;
@@ -231,6 +263,7 @@ export async function rebuildAllFacts(database: Database, parts = 2): Promise<nu
 }
 
 const REBUILD_WORK_MEM = '256MB';
+const REBUILD_LOCK_WAIT = '5s';
 
 /**
  * The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once.
