@@ -100,9 +100,10 @@ async function upsertFacts(
  * SELECT: what recomputeFacts and rebuildAllFacts insert. The effect of each behaviour is the
  * FILTERs below, which say what effectOf says.
  *
- * Built for tens of millions of events: the events are sorted once by a 64-bit hash of the group's
- * key (so the sort compares integers, not three strings under the database's collation), then by
- * day, newest first, and each group's days are gathered in that order with plain array_agg. The
+ * Built for tens of millions of events: the events are sorted once by 64-bit hashes of the scope
+ * and of the consumer (so the sort compares integers, not three strings under the database's
+ * collation; and a scope's rows come out, and are stored, together, which its funnel reads), then
+ * by day, newest first, and each group's days are gathered in that order with plain array_agg. The
  * two latest distinct view days are then read off the sorted array (the first day, and the one after
  * its repeats) instead of by a per-group DISTINCT ... ORDER BY, which costs a sort per consumer.
  */
@@ -134,13 +135,13 @@ function factsOfEventsSql(kind: ScopeKind, where: SQL) {
         max(e.day) filter (where e.kind = 'share' or (e.kind = 'review' and e.rating = 1)) as praise_day,
         coalesce(sum(e.amount) filter (where e.kind = 'purchase'), 0) as spend
       from (
-        select hashtextextended(e.shop_id || '|' || e.${column} || '|' || e.consumer_id, 0) as h,
+        select hashtextextended(e.shop_id || '|' || e.${column}, 0) as hs, hashtextextended(e.consumer_id, 0) as hc,
           e.shop_id, e.${column}, e.consumer_id, e.kind, e.day, e.amount, e.rating
         from databank_events e
         where ${where} and e.${column} is not null
-        order by 1, 2, 3, 4, e.day desc
+        order by 1, 2, 3, 4, 5, e.day desc
       ) e
-      group by e.h, e.shop_id, e.${column}, e.consumer_id
+      group by e.hs, e.hc, e.shop_id, e.${column}, e.consumer_id
     ) g`;
 }
 
@@ -261,6 +262,8 @@ async function rebuildOnce(database: Database, url: string, parts: number): Prom
       await lead.query(
         'alter table aipl_facts_rebuild add constraint aipl_facts_rebuild_pk primary key (shop_id, scope, consumer_id)',
       );
+      // A new table has no statistics: without them the funnel's plan is a guess until autovacuum.
+      await lead.query('analyze aipl_facts_rebuild');
       await lead.query('drop table aipl_facts');
       await lead.query('alter table aipl_facts_rebuild rename to aipl_facts');
       await lead.query('alter index aipl_facts_rebuild_pk rename to aipl_facts_shop_id_scope_consumer_id_pk');
