@@ -93,13 +93,16 @@ export async function main(argv: string[]) {
     );
     for (const r of levels) {
       console.log(
-        `C=${String(r.concurrency).padStart(3)}  ${r.queriesPerSecond.toFixed(0)} queries/s  p50 ${r.p50Ms.toFixed(1)} ms  p95 ${r.p95Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${r.errors}`,
+        `C=${String(r.concurrency).padStart(3)}  ${r.queriesPerSecond.toFixed(0)} queries/s  p50 ${r.p50Ms.toFixed(1)} ms  p95 ${r.p95Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${r.errors}  load ${r.loadAverage.start[0]} -> ${r.loadAverage.end[0]}`,
       );
       for (const [kind, k] of Object.entries(r.byKind)) {
         console.log(
           `        ${kind.padEnd(10)} p50 ${k.p50Ms.toFixed(1)} ms  p99 ${k.p99Ms.toFixed(1)} ms  (${k.count})`,
         );
       }
+      console.log(
+        `        slowest: ${r.slowest.map((q) => `${q.label} ${q.maxMs.toFixed(0)} ms`).join('; ')}`,
+      );
     }
   } finally {
     await database.close();
@@ -961,6 +964,7 @@ async function runLevel(
   const firstErrors: string[] = [];
   const latencies: number[] = [];
   const byKind = new Map<string, number[]>();
+  const byQuery = new Map<string, number[]>();
   const once = async (record: boolean) => {
     const query = queries[next++ % queries.length] as BenchQuery;
     const started = performance.now();
@@ -974,6 +978,9 @@ async function runLevel(
         const list = byKind.get(query.kind) ?? [];
         list.push(ms);
         byKind.set(query.kind, list);
+        const mine = byQuery.get(query.label) ?? [];
+        mine.push(ms);
+        byQuery.set(query.label, mine);
       }
     } catch (e) {
       if (record) errors++;
@@ -997,6 +1004,11 @@ async function runLevel(
     list.sort((a, b) => a - b);
     kinds[kind] = { count: list.length, p50Ms: percentile(list, 50), p99Ms: percentile(list, 99) };
   }
+  // The queries whose slowest runs make the tail: a kind's p99 is often one query of it.
+  const slowest = [...byQuery]
+    .map(([label, list]) => ({ label, count: list.length, maxMs: Math.max(...list) }))
+    .sort((a, b) => b.maxMs - a.maxMs)
+    .slice(0, 5);
   return {
     concurrency,
     seconds: elapsed,
@@ -1008,6 +1020,7 @@ async function runLevel(
     p99Ms: percentile(latencies, 99),
     loadAverage: { start: load, end: loadAverage() },
     byKind: kinds,
+    slowest,
   };
 }
 

@@ -7,7 +7,7 @@ import { getShop, shopTrading } from '../merchants';
 import { getCategory } from './categories';
 import { getProduct, getShopProduct, type Product, productBrand, productSkus } from './products';
 import { categories, type ProductStatus, products } from './schema';
-import { searchQuerySql } from './search';
+import { estimatedMatches, queryTerms, salesFloorFor, searchQuerySql, searchStatistics } from './search';
 import { effectsInForce, notHiddenSql, searchPrioritySql } from './search-adjustments';
 
 export const SEARCH_SORTS = ['relevance', 'sales', 'price_asc', 'price_desc', 'newest'] as const;
@@ -100,13 +100,14 @@ export const RELEVANCE_CANDIDATES = 200;
  * Keyset-paged, so a page boundary never repeats or skips a product while the catalogue stands still.
  * Search adjustments in force at `now` apply before any order: hidden shops' products are left
  * out (a penalty, a suspended shop), boosted ones come first and demoted ones last, whatever the sort.
- * `opts.candidates` overrides RELEVANCE_CANDIDATES (tests use a few).
+ * `opts.candidates` overrides RELEVANCE_CANDIDATES (tests use a few), `opts.salesFloors` the sales
+ * floors tried before the whole set (see `salesFloors`).
  */
 export async function searchProducts(
   tx: Executor,
   f: SearchFilters,
   now: Date,
-  opts: { candidates?: number } = {},
+  opts: { candidates?: number; salesFloors?: number[] } = {},
 ) {
   const tsq = searchQuerySql(f.q);
   const asked: SearchSort = f.sort ?? (tsq ? 'relevance' : 'newest');
@@ -118,17 +119,19 @@ export async function searchProducts(
   const ranked = effects.has('boosted') || effects.has('demoted');
   const categoryIds = f.categoryId ? await categoryTreeIds(tx, f.categoryId) : undefined;
   if (categoryIds?.length === 0) return { items: [], nextCursor: null };
-  const matching = and(
+  // Everything but the words: a walk of an order index checks these before the words.
+  const filters = and(
     eq(products.status, 'published'),
     effects.has('hidden') ? notHiddenSql(now) : undefined,
-    tsq ? sql`${products.searchVector} @@ ${tsq}` : undefined,
     categoryIds ? inArray(products.categoryId, categoryIds) : undefined,
     f.shopId ? eq(products.shopId, f.shopId) : undefined,
     f.brandId ? eq(products.brandId, f.brandId) : undefined,
     f.minPrice !== undefined ? sql`${products.maxPrice} >= ${f.minPrice}` : undefined,
     f.maxPrice !== undefined ? sql`${products.minPrice} <= ${f.maxPrice}` : undefined,
   ) as SQL;
+  const matching = tsq ? (and(filters, sql`${products.searchVector} @@ ${tsq}`) as SQL) : filters;
   const priority = ranked ? searchPrioritySql(now) : undefined;
+  const candidates = opts.candidates ?? RELEVANCE_CANDIDATES;
   const rows =
     sort === 'relevance' && tsq
       ? await byRelevance(tx, {
@@ -137,9 +140,17 @@ export async function searchProducts(
           priority,
           after,
           want: f.limit + 1,
-          candidates: opts.candidates ?? RELEVANCE_CANDIDATES,
+          candidates,
+          // A floor would leave out boosted products that sell less: with boosts or demotions in
+          // force the candidates are looked for among every match. A filter leaves fewer matches
+          // than the words' statistics tell, by a share they do not know (纯棉 is mostly clothing):
+          // a floor would often hold too few, and the walk of the sales index is then cheaper.
+          floors: ranked
+            ? []
+            : (opts.salesFloors ??
+              (filtered(f) ? [] : await salesFloors(tx, queryTerms(f.q ?? ''), candidates))),
         })
-      : await bySort(tx, { sort, matching, priority, after, want: f.limit + 1 });
+      : await bySort(tx, { sort, filters, matching, tsq, priority, after, want: f.limit + 1 });
 
   const result = page(rows, f.limit, (r): Record<string, unknown> => {
     const key: SearchCursor = { k: sort, id: r.id, b: r.priority };
@@ -151,6 +162,13 @@ export async function searchProducts(
   });
   return { items: result.items.map(toListItem), nextCursor: result.nextCursor };
 }
+
+const filtered = (f: SearchFilters) =>
+  f.categoryId !== undefined ||
+  f.shopId !== undefined ||
+  f.brandId !== undefined ||
+  f.minPrice !== undefined ||
+  f.maxPrice !== undefined;
 
 // The sales and newest indexes are built `desc nulls last` (drizzle's `.desc()`), and a plain
 // `desc` means nulls first: the order must say so too, or the index cannot serve it and every
@@ -181,7 +199,15 @@ function keysetBefore(priority: SQL | undefined, b: number, keys: SQL[], values:
 
 async function bySort(
   tx: Executor,
-  o: { sort: SearchSort; matching: SQL; priority?: SQL; after?: SearchCursor; want: number },
+  o: {
+    sort: SearchSort;
+    filters: SQL;
+    matching: SQL;
+    tsq?: SQL;
+    priority?: SQL;
+    after?: SearchCursor;
+    want: number;
+  },
 ): Promise<ListRow[]> {
   const { after, priority } = o;
   const b = after?.b ?? 0;
@@ -232,7 +258,51 @@ async function bySort(
       }
   }
   if (priority) order.unshift(sql`${priority} desc`);
+  if (o.tsq && !priority && (o.sort === 'price_asc' || o.sort === 'price_desc')) {
+    return byPriceWithWords(tx, {
+      ascending: o.sort === 'price_asc',
+      filters: and(o.filters, keyset) as SQL,
+      matching: and(o.matching, keyset) as SQL,
+      tsq: o.tsq,
+      order,
+      want: o.want,
+    });
+  }
   return pageRows(tx, and(o.matching, keyset) as SQL, order, o.want, priority);
+}
+
+/** Products at the head of the price order looked at for the words before the planner's plan. */
+const PRICE_WALK = 2_000;
+
+/**
+ * Words sorted by price. The planner walks the price index when it expects the matches spread
+ * evenly over prices, or reads every match when it expects few; for two words it underestimates
+ * how often they go together (手机 壳: 2,400 against 42,000) and reads thousands of matches where
+ * the cheapest products hold the page. So the head of the price order is walked first, a bounded
+ * stretch checked against the words outside the walk (so it stays a walk): when it holds the page,
+ * that is the page; otherwise the planner chooses. Goods of a kind cluster in price, and a common
+ * word whose cheapest match lies far into the price order (耳机 starts at ¥49.90, behind 86,000
+ * cheaper products of 1M) stays costly either way: see bench/RESULTS.md.
+ */
+async function byPriceWithWords(
+  tx: Executor,
+  o: { ascending: boolean; filters: SQL; matching: SQL; tsq: SQL; order: SQL[]; want: number },
+): Promise<ListRow[]> {
+  const dir = o.ascending ? sql`asc` : sql`desc`;
+  const walked = await tx.execute(sql`
+    select w.id from (
+      select ${products.id} as id, ${products.minPrice} as min_price, ${products.searchVector} as search_vector
+      from ${products} where ${o.filters}
+      order by ${sql.join(o.order, sql`, `)}
+      limit ${PRICE_WALK}
+    ) w
+    where w.search_vector @@ ${o.tsq}
+    order by w.min_price ${dir}, w.id ${dir}
+    limit ${o.want}`);
+  const ids = (walked as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
+  return ids.length === o.want
+    ? pageRows(tx, inArray(products.id, ids), o.order, o.want, undefined)
+    : pageRows(tx, o.matching, o.order, o.want, undefined);
 }
 
 /**
@@ -262,64 +332,70 @@ async function pageRows(
 }
 
 /**
+ * What finding a query's best sellers costs, per item, as measured on 1M products: a table page read
+ * at random about 3.5 µs, an entry of a bitmap from an index (word or sales) about 0.2 µs. Walking
+ * the sales index passes candidates × products / matches products, a page each; reading every
+ * match reads a page each; a floor costs a word bitmap of every match, a sales bitmap of twice
+ * candidates × products / matches entries and a page per candidate. Hence: walk above about
+ * √(12 · candidates · products) matches (49,000 at 200 of 1M), read every match below about
+ * √(candidates · products / 7.5) (5,200), and use a floor between.
+ */
+const walkFrom = (candidates: number, rows: number) => Math.sqrt(12 * candidates * rows);
+const readAllUnder = (candidates: number, rows: number) => Math.sqrt((candidates * rows) / 7.5);
+
+/**
+ * Sales floors above which the best-selling candidates are looked for first, in turn, before all
+ * the matches; none when the statistics suggest no floor helps. A word with 5,000 to 50,000 matches of 1M is the
+ * costly kind: a walk of the sales index passes too many products before it has the candidates, and
+ * reading every match reads as many table pages. Among the products selling at least F, the
+ * database intersects the word index with the sales index and reads only the matches above F; F is
+ * chosen from the statistics so that about twice the candidates are expected there. The candidates
+ * are the best sellers among all matches whenever the floor holds that many: every other match sells
+ * less. When it holds fewer (the words go together less than estimated, or filters leave fewer),
+ * the matches are fewer than thought and the whole set is looked at.
+ */
+async function salesFloors(tx: Executor, terms: string[], candidates: number): Promise<number[]> {
+  const stats = await searchStatistics(tx);
+  if (!stats) return [];
+  const matches = estimatedMatches(stats, terms);
+  if (matches < readAllUnder(candidates, stats.rows) || matches >= walkFrom(candidates, stats.rows)) {
+    return [];
+  }
+  const floor = salesFloorFor(stats, Math.min(1, (2 * candidates) / matches));
+  return floor > 0 ? [floor] : [];
+}
+
+/**
  * Relevance in two stretches: first the `candidates` best-selling matches (by priority,
  * sales, id), ranked by their words' score; then every other match, best sellers first (score -1 in
  * the cursor). Each stretch is keyset-paged, so the whole list holds every match exactly once.
  */
 async function byRelevance(
   tx: Executor,
-  o: { matching: SQL; tsq: SQL; priority?: SQL; after?: SearchCursor; want: number; candidates: number },
+  o: {
+    matching: SQL;
+    tsq: SQL;
+    priority?: SQL;
+    after?: SearchCursor;
+    want: number;
+    candidates: number;
+    floors: number[];
+  },
 ): Promise<ListRow[]> {
   const { after, priority } = o;
   const b = after?.b ?? 0;
-  const rows: ListRow[] = [];
+  let rows: ListRow[] = [];
   // Where the second stretch starts: after the last candidate, or after the cursor once in it.
   let edge: { b: number; c: number; id: string } | undefined =
     after && (after.s ?? 0) < 0 ? { b, c: after.c ?? 0, id: after.id } : undefined;
   if (!edge) {
-    const keyset = after
-      ? sql`where ${keysetBefore(
-          priority ? sql`r.priority` : undefined,
-          b,
-          [sql`r.score`, sql`r.sales_count`, sql`r.id`],
-          [sql`${after.s}::integer`, sql`${after.c}::integer`, sql`${after.id}`],
-        )}`
-      : sql``;
-    // The candidates carry only what ranking needs (an index holding these columns can serve
-    // them without reading the table); the full rows are read for the page alone.
-    const result = await tx.execute(sql`
-      with cand as materialized (
-        select ${products.id} as id, ${products.salesCount} as sales_count,
-          ${products.searchVector} as search_vector, ${priority ?? sql`0`} as priority
-        from ${products}
-        where ${o.matching}
-        order by ${priority ? sql`${priority} desc, ` : sql``}${descNullsLast(products.salesCount)}, ${descNullsLast(products.id)}
-        limit ${o.candidates}
-      ),
-      r as (
-        select id, sales_count, priority, (ts_rank(search_vector, ${o.tsq}) * 1000000)::integer as score
-        from cand
-      ),
-      top as (
-        select * from r ${keyset}
-        order by priority desc, score desc, sales_count desc, id desc
-        limit ${o.want}
-      )
-      select * from (
-        select 'ranked' as stretch, p.id, p.shop_id, p.title, p.images, p.min_price, p.max_price,
-          p.sales_count, p.category_id, p.published_at, top.score, top.priority
-        from top join ${products} p on p.id = top.id
-        union all
-        (select 'edge', id, null, null, null, null, null, sales_count, null, null, 0, priority
-         from cand where (select count(*) from cand) = ${o.candidates}
-         order by priority, sales_count, id
-         limit 1)
-      ) u
-      order by stretch = 'edge', priority desc, score desc, sales_count desc, id desc`);
-    for (const r of (result as unknown as { rows: Record<string, unknown>[] }).rows) {
-      const row = fromRaw(r);
-      if (r.stretch === 'edge') edge = { b: row.priority, c: row.salesCount, id: row.id };
-      else rows.push(row);
+    for (const floor of [...o.floors, undefined]) {
+      const ranked = await rankedStretch(tx, { ...o, floor });
+      // Fewer candidates above a floor than asked for: the best sellers may sell less; go lower.
+      if (floor !== undefined && !ranked.edge) continue;
+      rows = ranked.rows;
+      edge = ranked.edge;
+      break;
     }
   }
   if (rows.length < o.want && edge) {
@@ -345,6 +421,75 @@ async function byRelevance(
     for (const r of tail) rows.push({ ...r, score: -1 });
   }
   return rows;
+}
+
+/**
+ * The ranked stretch's rows after the cursor, and its edge (the last candidate) when there are
+ * `candidates` of them. With a floor, only matches selling at least that many are candidates: the
+ * edge is then absent when fewer than `candidates` do, and the rows are not the stretch's.
+ */
+async function rankedStretch(
+  tx: Executor,
+  o: {
+    matching: SQL;
+    tsq: SQL;
+    priority?: SQL;
+    after?: SearchCursor;
+    want: number;
+    candidates: number;
+    floor?: number;
+  },
+): Promise<{ rows: ListRow[]; edge?: { b: number; c: number; id: string } }> {
+  const { after, priority } = o;
+  const b = after?.b ?? 0;
+  const keyset = after
+    ? sql`where ${keysetBefore(
+        priority ? sql`r.priority` : undefined,
+        b,
+        [sql`r.score`, sql`r.sales_count`, sql`r.id`],
+        [sql`${after.s}::integer`, sql`${after.c}::integer`, sql`${after.id}`],
+      )}`
+    : sql``;
+  const floor = o.floor === undefined ? sql`` : sql`and ${products.salesCount} >= ${o.floor}`;
+  // The candidates carry only what ranking needs (an index holding these columns can serve
+  // them without reading the table); the full rows are read for the page alone.
+  const result = await tx.execute(sql`
+    with cand as materialized (
+      select ${products.id} as id, ${products.salesCount} as sales_count,
+        ${products.searchVector} as search_vector, ${priority ?? sql`0`} as priority
+      from ${products}
+      where ${o.matching} ${floor}
+      order by ${priority ? sql`${priority} desc, ` : sql``}${descNullsLast(products.salesCount)}, ${descNullsLast(products.id)}
+      limit ${o.candidates}
+    ),
+    r as (
+      select id, sales_count, priority, (ts_rank(search_vector, ${o.tsq}) * 1000000)::integer as score
+      from cand
+    ),
+    top as (
+      select * from r ${keyset}
+      order by priority desc, score desc, sales_count desc, id desc
+      limit ${o.want}
+    )
+    select * from (
+      select 'ranked' as stretch, p.id, p.shop_id, p.title, p.images, p.min_price, p.max_price,
+        p.sales_count, p.category_id, p.published_at, top.score, top.priority
+      from top join ${products} p on p.id = top.id
+      union all
+      (select 'edge', id, null, null, null, null, null, sales_count, null, null, 0, priority
+       from cand where (select count(*) from cand) = ${o.candidates}
+       order by priority, sales_count, id
+       limit 1)
+    ) u
+    order by stretch = 'edge', priority desc, score desc, sales_count desc, id desc`);
+  const rows: ListRow[] = [];
+  let edge: { b: number; c: number; id: string } | undefined;
+  for (const r of (result as unknown as { rows: Record<string, unknown>[] }).rows) {
+    const row = fromRaw(r);
+    if (r.stretch === 'edge') edge = { b: row.priority, c: row.salesCount, id: row.id };
+    else rows.push(row);
+  }
+  return { rows, edge };
 }
 
 /** A row of the raw relevance statement, typed as the query builder would have. */

@@ -1,7 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { type SearchFilters, searchProducts } from './listing';
 import { recordSales } from './products';
+import { estimatedMatches, queryTerms, salesFloorFor, searchStatistics } from './search';
 import { setSearchAdjustment } from './search-adjustments';
 import { listProduct, makeCategories, makeShop, makeWarehouse } from './testing';
 
@@ -10,6 +12,7 @@ import { listProduct, makeCategories, makeShop, makeWarehouse } from './testing'
 describe('relevance over a bounded candidate set', () => {
   let ctx: TestContext;
   const P: Record<string, string> = {};
+  const prices: Record<string, number> = {};
   let shop2: string;
 
   beforeAll(async () => {
@@ -23,21 +26,24 @@ describe('relevance over a bounded candidate set', () => {
     const w2 = await makeWarehouse(o2, shop2);
     // key: title, shop, sales. "long" and "velvet" are in the 连衣裙 category without the word in
     // their titles: they match on the category name only and rank below every title match.
-    const listings: [string, string, 1 | 2, number][] = [
-      ['floral', '碎花连衣裙', 1, 50],
-      ['long', '法式长裙', 1, 100],
-      ['strap', '吊带连衣裙', 1, 10],
-      ['knit', '针织连衣裙', 1, 5],
-      ['tea', '茶歇连衣裙', 2, 1],
-      ['velvet', '丝绒长裙', 2, 0],
+    // key: title, shop, sales, price.
+    const listings: [string, string, 1 | 2, number, number][] = [
+      ['floral', '碎花连衣裙', 1, 50, 19900],
+      ['long', '法式长裙', 1, 100, 9900],
+      ['strap', '吊带连衣裙', 1, 10, 9900],
+      ['knit', '针织连衣裙', 1, 5, 5900],
+      ['tea', '茶歇连衣裙', 2, 1, 29900],
+      ['velvet', '丝绒长裙', 2, 0, 5900],
     ];
-    for (const [key, title, shop, sales] of listings) {
+    for (const [key, title, shop, sales, price] of listings) {
       const p = await listProduct(shop === 1 ? o1 : o2, shop === 1 ? shop1 : shop2, {
         title,
         categoryId: cats.dresses.id,
         warehouseId: shop === 1 ? w1 : w2,
+        price,
       });
       P[key] = p.id;
+      prices[key] = price;
       await recordSales(ctx.db, p.id, sales);
       await ctx.advance({ minutes: 1 });
     }
@@ -46,12 +52,12 @@ describe('relevance over a bounded candidate set', () => {
 
   const name = (id: string) => Object.entries(P).find(([, v]) => v === id)?.[0] ?? id;
   /** Every page of the search, followed by cursor, as listing keys. */
-  async function all(candidates: number, limit: number): Promise<string[]> {
+  async function all(candidates: number, limit: number, salesFloors?: number[]): Promise<string[]> {
     const out: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
       const f: SearchFilters = { q: '连衣裙', limit, cursor };
-      const r = await searchProducts(ctx.db, f, ctx.clock.now(), { candidates });
+      const r = await searchProducts(ctx.db, f, ctx.clock.now(), { candidates, salesFloors });
       out.push(...r.items.map((i) => name(i.id)));
       if (!r.nextCursor) return out;
       cursor = r.nextCursor;
@@ -79,6 +85,44 @@ describe('relevance over a bounded candidate set', () => {
     expect(await all(6, 1)).toEqual(await all(500, 100));
   });
 
+  it('finds the same candidates above a sales floor, or below it when too few sell that much', async () => {
+    // The 3 best sellers sell 100, 50 and 10: a floor of 10 or less holds them all; above it, too
+    // few, and the search goes on below the floor. Either way the list is the one without floors.
+    const bounded = await all(3, 100);
+    for (const floors of [[0], [10], [11], [50, 5], [1000, 100, 10]]) {
+      for (const limit of [1, 2, 3, 100]) {
+        expect(await all(3, limit, floors), `floors ${floors} limit ${limit}`).toEqual(bounded);
+      }
+    }
+  });
+
+  it('sorts words by price, page by page, whether the head of the price order holds the page or not', async () => {
+    const byPrice = (sort: 'price_asc' | 'price_desc') => {
+      const keys = Object.keys(P).sort((a, b) => {
+        const d =
+          (prices[a] as number) - (prices[b] as number) || ((P[a] as string) < (P[b] as string) ? -1 : 1);
+        return sort === 'price_asc' ? d : -d;
+      });
+      return keys;
+    };
+    for (const sort of ['price_asc', 'price_desc'] as const) {
+      for (const limit of [1, 2, 3, 4, 100]) {
+        const out: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; pages < 10; pages++) {
+          const r = await searchProducts(ctx.db, { q: '连衣裙', sort, limit, cursor }, ctx.clock.now());
+          out.push(...r.items.map((i) => name(i.id)));
+          if (!r.nextCursor) break;
+          cursor = r.nextCursor;
+        }
+        expect(out, `${sort} limit ${limit}`).toEqual(byPrice(sort));
+      }
+      // The words still decide what matches: 碎花 finds the floral dress alone.
+      const one = await searchProducts(ctx.db, { q: '碎花', sort, limit: 5 }, ctx.clock.now());
+      expect(one.items.map((i) => name(i.id))).toEqual(['floral']);
+    }
+  });
+
   it('takes boosted products into the candidate set first', async () => {
     await setSearchAdjustment(
       ctx.db,
@@ -89,8 +133,26 @@ describe('relevance over a bounded candidate set', () => {
     const bounded = await all(3, 100);
     expect(bounded).toEqual(['tea', 'velvet', 'long', 'floral', 'strap', 'knit']);
     for (const limit of [1, 2, 4]) expect(await all(3, limit), `limit ${limit}`).toEqual(bounded);
+    // A sales floor would leave out the boosted products that sell little: it is not used.
+    expect(await all(3, 100, [50])).toEqual(bounded);
     const ranked = await all(500, 100);
     expect(ranked.slice(0, 2)).toEqual(['tea', 'velvet']);
     expect(ranked.slice(5)).toEqual(['long']);
+  });
+
+  it('reads word shares and the spread of sales from the database statistics', async () => {
+    await ctx.db.execute(sql`analyze products`);
+    // A time past the cache's life, so the statistics are read again after the analyze.
+    const stats = await searchStatistics(ctx.db, Date.now() + 3_600_000);
+    expect(stats?.rows).toBeGreaterThanOrEqual(6);
+    if (!stats) return;
+    // Titles and the category's name hold 连衣裙.
+    expect(stats.wordShare.get('连衣裙')).toBeGreaterThan(0);
+    expect(estimatedMatches(stats, queryTerms('连衣裙'))).toBeLessThanOrEqual(stats.rows);
+    // A floor that a sixth of the products reach is one of their sales counts, at most the best.
+    const floor = salesFloorFor(stats, 1 / 6);
+    expect(floor).toBeGreaterThan(0);
+    expect(floor).toBeLessThanOrEqual(100);
+    expect(salesFloorFor(stats, 1)).toBeLessThanOrEqual(floor);
   });
 });

@@ -2,6 +2,7 @@ import { Jieba } from '@node-rs/jieba';
 // The `.js` suffix lets plain Node ESM resolve it too (the package has no exports map).
 import { dict } from '@node-rs/jieba/dict.js';
 import { type SQL, sql } from 'drizzle-orm';
+import type { Executor } from '../../db';
 
 /**
  * Chinese search without a database extension: titles are cut into words here with jieba, and the
@@ -101,4 +102,106 @@ export function searchQuerySql(q: string | undefined): SQL | undefined {
   const terms = queryTerms(q ?? '');
   if (terms.length === 0) return undefined;
   return sql`plainto_tsquery('simple', ${terms.join(' ')})`;
+}
+
+/**
+ * What the database's own statistics (`pg_stats`, kept by ANALYZE and autovacuum) say about the
+ * catalogue: how often each common word occurs and how sales are spread. Search uses them only to
+ * choose how to find a query's best sellers; a stale or missing figure costs time, never a result.
+ */
+export interface SearchStatistics {
+  /** Products in the table (pg_class.reltuples). */
+  rows: number;
+  /** Share of products holding each of the most common words. */
+  wordShare: Map<string, number>;
+  /** Every other word is held by at most this share. */
+  rareShare: number;
+  /** Sales counts, and the share of products selling at least that many, best first. */
+  salesShares: { sales: number; share: number }[];
+}
+
+const STATISTICS_TTL_MS = 5 * 60_000;
+let statistics: { at: number; value: Promise<SearchStatistics | undefined> } | undefined;
+
+/** The statistics, read at most every five minutes per process (a few kB from the catalogue). */
+export function searchStatistics(tx: Executor, now = Date.now()): Promise<SearchStatistics | undefined> {
+  if (!statistics || now - statistics.at > STATISTICS_TTL_MS) {
+    const value = readStatistics(tx).catch(() => undefined);
+    statistics = { at: now, value };
+  }
+  return statistics.value;
+}
+
+async function readStatistics(tx: Executor): Promise<SearchStatistics | undefined> {
+  const result = await tx.execute(sql`
+    with t as (
+      select c.reltuples::float8 as rows, n.nspname as schema
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.oid = to_regclass('products')
+    )
+    select t.rows,
+      array_to_json(w.most_common_elems::text::text[]) as words,
+      array_to_json(w.most_common_elem_freqs) as word_freqs,
+      array_to_json(s.most_common_vals::text::bigint[]) as sales_values,
+      array_to_json(s.most_common_freqs) as sales_freqs,
+      array_to_json(s.histogram_bounds::text::bigint[]) as sales_bounds,
+      s.null_frac as sales_nulls
+    from t
+    left join pg_stats w on w.schemaname = t.schema and w.tablename = 'products' and w.attname = 'search_vector'
+    left join pg_stats s on s.schemaname = t.schema and s.tablename = 'products' and s.attname = 'sales_count'`);
+  const r = (result as unknown as { rows: Record<string, unknown>[] }).rows[0];
+  const json = <T>(v: unknown): T | undefined =>
+    (typeof v === 'string' ? JSON.parse(v) : (v ?? undefined)) as T | undefined;
+  const rows = Number(r?.rows ?? -1);
+  const words = json<string[]>(r?.words);
+  const wordFreqs = json<number[]>(r?.word_freqs);
+  if (!r || !(rows > 0) || !words || !wordFreqs) return undefined;
+  const wordShare = new Map(words.map((w, i) => [w, wordFreqs[i] ?? 0]));
+  // The element frequencies end with their minimum and maximum.
+  const rareShare = wordFreqs[words.length] ?? 0;
+  const salesShares = salesDistribution(
+    json<number[]>(r.sales_values) ?? [],
+    json<number[]>(r.sales_freqs) ?? [],
+    json<number[]>(r.sales_bounds) ?? [],
+    Number(r.sales_nulls ?? 0),
+  );
+  return { rows, wordShare, rareShare, salesShares };
+}
+
+/**
+ * For a few sales counts, the share of products selling at least that many: the common values carry
+ * their own share, the histogram spreads the rest evenly over its buckets, and a bucket counts when
+ * it starts at or above the count (so a share is never overstated, and a floor never set too high).
+ */
+function salesDistribution(values: number[], freqs: number[], bounds: number[], nulls: number) {
+  const common = values.map((v, i) => ({ v: Number(v), f: freqs[i] ?? 0 }));
+  const histogramShare = Math.max(0, 1 - nulls - common.reduce((s, c) => s + c.f, 0));
+  const buckets = bounds.length - 1;
+  const points = [...new Set([...bounds.map(Number), ...common.map((c) => c.v)])].sort((a, b) => b - a);
+  return points.map((sales) => {
+    const above = bounds.slice(0, -1).filter((b) => Number(b) >= sales).length;
+    const fromHistogram = buckets > 0 ? (histogramShare * above) / buckets : 0;
+    const fromCommon = common.reduce((s, c) => s + (c.v >= sales ? c.f : 0), 0);
+    return { sales, share: fromHistogram + fromCommon };
+  });
+}
+
+/**
+ * How many products a query's words find, roughly. The statistics know each word's share but not
+ * how words go together, and words typed together mostly do (a brand and its goods, a material and
+ * a garment): multiplying the shares as if unrelated underestimates a pair 3 to 10 times, while the
+ * rarest word's count overestimates it about as much. So a third of the rarest word's products for
+ * two words, and a third again for each further word.
+ */
+export function estimatedMatches(stats: SearchStatistics, terms: string[]): number {
+  if (terms.length === 0) return stats.rows;
+  const rarest = Math.min(...terms.map((t) => stats.wordShare.get(t) ?? stats.rareShare));
+  return rarest * stats.rows * TOGETHER ** (terms.length - 1);
+}
+const TOGETHER = 1 / 3;
+
+/** The highest sales count that at least `share` of products reach (0 when none is higher). */
+export function salesFloorFor(stats: SearchStatistics, share: number): number {
+  for (const p of stats.salesShares) if (p.share >= share) return p.sales;
+  return 0;
 }
