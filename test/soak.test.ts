@@ -25,7 +25,7 @@ describe('money soak', () => {
       `soak seed ${SEED}: ${STEPS} ops in ${result.elapsedMs} ms (${Math.round((STEPS * 1000) / result.elapsedMs)} ops/s)`,
       JSON.stringify({ accepted: result.accepted, orders: result.orders, terms: result.terms }),
     );
-  }, 300_000);
+  }, 600_000);
 
   it('the invariants catch money, stock and orders gone wrong', async () => {
     const ctx = await makeTestApp({ sessionDays: 36500 });
