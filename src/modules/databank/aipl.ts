@@ -29,9 +29,9 @@ export const categoryScope = (categoryId: string) => `category:${categoryId}`;
  * ascii() of the stored text is cheaper than a CASE over it on every change row.
  */
 const STAGE_KEY = sql.raw('(day * 128 + ascii(stage))');
-const STAGE_BY_LETTER = new Map<number, StageOrNone>(
-  (['none', 'awareness', 'interest', 'purchase', 'loyalty'] as const).map((st) => [st.charCodeAt(0), st]),
-);
+/** The stages in order, as stageSql ranks them. */
+const STAGE_NAMES = ['none', 'awareness', 'interest', 'purchase', 'loyalty'] as const;
+const STAGE_BY_LETTER = new Map<number, StageOrNone>(STAGE_NAMES.map((st) => [st.charCodeAt(0), st]));
 const stageOfKey = (key: number | null): StageOrNone =>
   key === null ? 'none' : (STAGE_BY_LETTER.get(Number(key) % 128) ?? 'none');
 
@@ -294,7 +294,10 @@ const REBUILD_LOCK_WAIT = '5s';
  * k-th newest day answers "k purchase days within the window" without unnesting the array; only a
  * look at a past day with later purchases counts them one by one.
  */
-export function stageSql(today: number, w: AiplWindows) {
+export function stageSql(today: number, w: AiplWindows, as: 'name' | 'rank' = 'name') {
+  // `rank` answers 0 (none) to 4 (loyalty): grouping many rows by an integer is cheaper than by text.
+  const out = (st: (typeof STAGE_NAMES)[number]) =>
+    sql.raw(as === 'name' ? `'${st}'` : String(STAGE_NAMES.indexOf(st)));
   const within = (col: ReturnType<typeof sql.raw>, days: number) =>
     sql`(${col} <= ${today} and ${today} - ${col} <= ${days})`;
   const days = sql.raw('aipl_facts.purchase_days');
@@ -303,11 +306,11 @@ export function stageSql(today: number, w: AiplWindows) {
       when ${days}[1] <= ${today} then ${days}[${sql.raw(String(min))}] >= ${today - window}
       else (select count(*) from unnest(${days}) d where d <= ${today} and ${today} - d <= ${window}) >= ${min} end)`;
   return sql`case
-    when ${purchasedOn(w.loyaltyMinPurchaseDays, w.loyaltyDays)} or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then 'loyalty'
-    when ${purchasedOn(1, w.purchaseDays)} then 'purchase'
-    when ${within(sql.raw('aipl_facts.active_day'), w.interestDays)} or ${within(sql.raw('aipl_facts.view_days[2]'), w.interestDays)} then 'interest'
-    when ${within(sql.raw('aipl_facts.exposure_day'), w.awarenessDays)} or ${within(sql.raw('aipl_facts.view_days[1]'), w.awarenessDays)} then 'awareness'
-    else 'none' end`;
+    when ${purchasedOn(w.loyaltyMinPurchaseDays, w.loyaltyDays)} or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then ${out('loyalty')}
+    when ${purchasedOn(1, w.purchaseDays)} then ${out('purchase')}
+    when ${within(sql.raw('aipl_facts.active_day'), w.interestDays)} or ${within(sql.raw('aipl_facts.view_days[2]'), w.interestDays)} then ${out('interest')}
+    when ${within(sql.raw('aipl_facts.exposure_day'), w.awarenessDays)} or ${within(sql.raw('aipl_facts.view_days[1]'), w.awarenessDays)} then ${out('awareness')}
+    else ${out('none')} end`;
 }
 
 export type StageCounts = Record<(typeof STAGES)[number], number>;
@@ -321,12 +324,15 @@ export async function funnel(
   w: AiplWindows,
 ): Promise<StageCounts> {
   const rows = await tx
-    .select({ stage: sql<string>`${stageSql(today, w)}`, n: sql<number>`count(*)::int` })
+    .select({ rank: sql<number>`${stageSql(today, w, 'rank')}`, n: sql<number>`count(*)::int` })
     .from(aiplFacts)
     .where(and(eq(aiplFacts.shopId, shopId), eq(aiplFacts.scope, scope)))
     .groupBy(sql`1`);
   const counts: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
-  for (const r of rows) if (r.stage !== 'none') counts[r.stage as keyof StageCounts] = Number(r.n);
+  for (const r of rows) {
+    const stage = STAGE_NAMES[Number(r.rank)];
+    if (stage && stage !== 'none') counts[stage] = Number(r.n);
+  }
   return counts;
 }
 
