@@ -200,20 +200,30 @@ const dialect = new PgDialect();
  * rebuild or applied after the swap, never both or neither; a failed rebuild leaves aipl_facts as it
  * was. On the embedded database it is recomputeFacts in one transaction. Answers the rows written.
  */
-export async function rebuildAllFacts(database: Database, parts = 2): Promise<number> {
+export async function rebuildAllFacts(
+  database: Database,
+  parts = 2,
+  /** Shares per scope kind; by default one per EVENTS_PER_SHARE events. */
+  bucketsPerKind?: number,
+): Promise<number> {
   if (database.kind !== 'postgres' || !database.url) {
     return database.db.transaction((tx) => recomputeFacts(tx));
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await rebuildOnce(database, database.url, parts);
+      return await rebuildOnce(database, database.url, parts, bucketsPerKind);
     } catch (err) {
       if ((err as { code?: string }).code !== '55P03' || attempt >= 5) throw err;
     }
   }
 }
 
-async function rebuildOnce(database: Database, url: string, parts: number): Promise<number> {
+async function rebuildOnce(
+  database: Database,
+  url: string,
+  parts: number,
+  bucketsPerKind: number | undefined,
+): Promise<number> {
   await database.db.transaction((tx) => ensureEventStore(tx));
   // Connections of its own, not the pool's: writers waiting for the swap hold pool connections, and
   // the rebuild must never wait for one of them.
@@ -230,9 +240,16 @@ async function rebuildOnce(database: Database, url: string, parts: number): Prom
     await lead.query('begin');
     try {
       await lead.query('lock table aipl_facts in share row exclusive mode');
-      // One share per scope kind, each split further by consumer when there are more connections.
-      const buckets = Math.max(1, Math.floor(parts / 2));
-      const shares = (['brand', 'category'] as const).flatMap((kind) =>
+      // One share per scope kind, split further by consumer so that each share's sort fits in
+      // work_mem (a spilled sort of 10M rows took 25 of a share's 32 s), run `parts` at a time.
+      const [size] = (
+        await lead.query(
+          `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 as n from pg_inherits i
+           join pg_class c on c.oid = i.inhrelid where i.inhparent = 'databank_events'::regclass`,
+        )
+      ).rows as { n: number }[];
+      const buckets = bucketsPerKind ?? Math.max(1, Math.ceil(Number(size?.n ?? 0) / EVENTS_PER_SHARE));
+      const queue = (['brand', 'category'] as const).flatMap((kind) =>
         Array.from({ length: buckets }, (_, k) =>
           factsOfEventsSql(
             kind,
@@ -242,29 +259,39 @@ async function rebuildOnce(database: Database, url: string, parts: number): Prom
           ),
         ),
       );
-      const counts = await Promise.all(
-        shares.map(async (share) => {
-          const client = await connect();
-          try {
+      const counts: number[] = [];
+      const worker = async () => {
+        const client = await connect();
+        try {
+          for (let share = queue.shift(); share; share = queue.shift()) {
             const q = dialect.sqlToQuery(sql`insert into aipl_facts_rebuild (${FACTS_COLUMNS}) ${share}`);
             await client.query('begin');
-            // A bulk job: sort and hash in memory rather than in temporary files.
-            await client.query(`set local work_mem = '${REBUILD_WORK_MEM}'`);
-            // A writer that made a day partition (which locks the event table) and then waits for
-            // aipl_facts would wait for this share for ever, and the share for it: a bounded wait
-            // turns that into a failed attempt, which rebuildAllFacts retries once the writer is done.
-            await client.query(`set local lock_timeout = '${REBUILD_LOCK_WAIT}'`);
-            const r = await client.query(q.sql, q.params);
-            await client.query('commit');
-            return r.rowCount ?? 0;
-          } catch (err) {
-            await client.query('rollback').catch(() => {});
-            throw err;
-          } finally {
-            await client.end();
+            try {
+              // A bulk job: sort in memory rather than in temporary files.
+              await client.query(`set local work_mem = '${REBUILD_WORK_MEM}'`);
+              // A writer that made a day partition (which locks the event table) and then waits for
+              // aipl_facts would wait for this share for ever, and the share for it: a bounded wait
+              // turns that into a failed attempt, which rebuildAllFacts retries once the writer is done.
+              await client.query(`set local lock_timeout = '${REBUILD_LOCK_WAIT}'`);
+              const r = await client.query(q.sql, q.params);
+              await client.query('commit');
+              counts.push(r.rowCount ?? 0);
+            } catch (err) {
+              await client.query('rollback').catch(() => {});
+              queue.length = 0;
+              throw err;
+            }
           }
-        }),
+        } finally {
+          await client.end();
+        }
+      };
+      // Every worker stops (its share committed or rolled back) before the lead goes on or gives up.
+      const settled = await Promise.allSettled(
+        Array.from({ length: Math.max(1, Math.min(parts, queue.length)) }, worker),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
       await lead.query(
         'alter table aipl_facts_rebuild add constraint aipl_facts_rebuild_pk primary key (shop_id, scope, consumer_id)',
       );
@@ -286,6 +313,8 @@ async function rebuildOnce(database: Database, url: string, parts: number): Prom
 }
 
 const REBUILD_WORK_MEM = '1GB';
+/** Events per share: about 650 MB of sort at work_mem 1 GB. */
+const EVENTS_PER_SHARE = 4_000_000;
 const REBUILD_LOCK_WAIT = '5s';
 
 /**
