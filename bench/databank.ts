@@ -47,8 +47,10 @@ export async function main(argv: string[]) {
   const connections = Number(values.connections);
   const batchSize = Number(values.batch);
   const sample = loadSample();
+  const kept = new URL(PG_ADMIN_URL);
+  kept.pathname = `/${values.db ?? ''}`;
   const scratch = values.db
-    ? { url: `${PG_ADMIN_URL.replace(/\/[^/]*$/, '')}/${values.db}`, drop: async () => {} }
+    ? { url: kept.toString(), drop: async () => {} }
     : await scratchDatabase('jishi_bench_databank');
   const database = await openDatabase({ databaseUrl: scratch.url, poolSize: connections + 2 });
   const db = database.db;
