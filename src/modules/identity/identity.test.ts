@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { buildApp } from '../../app';
+import { registerTokenResolver } from './identity';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -28,6 +29,10 @@ describe('identity', () => {
     expect(login.statusCode).toBe(200);
     const { token, account } = login.json();
     expect(account.roles).toEqual(['buyer']);
+    // A session token never looks like a merchant API key (`jk_…`), which once in 262,144 bare
+    // random tokens it did, and was then refused.
+    expect(token).toMatch(/^js_[A-Za-z0-9_-]{43}$/);
+    expect(() => registerTokenResolver('js_x', async () => null)).toThrow(/overlaps/);
     const cookie = login.cookies.find((c) => c.name === 'jishi_session');
     expect(cookie?.httpOnly).toBe(true);
 

@@ -200,13 +200,18 @@ export async function changePassword(
   });
 }
 
+/** Every session token begins with this; other token kinds register prefixes of their own. */
+export const SESSION_TOKEN_PREFIX = 'js_';
+
 export async function openSession(
   tx: Executor,
   account: Account,
   opts: { userAgent?: string; sessionDays: number },
   now: Date,
 ): Promise<{ token: string; expiresAt: Date }> {
-  const token = randomBytes(32).toString('base64url');
+  // Its own prefix: a bare random token starts with a merchant API key's `jk_` once in 262,144 and
+  // would then be read as a key and refused.
+  const token = `${SESSION_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const expiresAt = new Date(now.getTime() + opts.sessionDays * DAY);
   await tx.insert(sessions).values({
     id: newId('sess'),
@@ -229,6 +234,9 @@ export async function logout(tx: Executor, sessionId: string): Promise<void> {
 type TokenResolver = (db: Db, token: string, now: Date) => Promise<Auth | null>;
 const tokenResolvers = new Map<string, TokenResolver>();
 export function registerTokenResolver(prefix: string, resolver: TokenResolver): void {
+  if (prefix.startsWith(SESSION_TOKEN_PREFIX) || SESSION_TOKEN_PREFIX.startsWith(prefix)) {
+    throw new Error(`token prefix ${prefix} overlaps the session tokens' ${SESSION_TOKEN_PREFIX}`);
+  }
   tokenResolvers.set(prefix, resolver);
 }
 
