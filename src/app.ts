@@ -222,17 +222,21 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   await app.register(
     async (api) => {
       const typed = api as unknown as App;
-      typed.addHook('onRequest', authenticate);
-      typed.addHook('preValidation', rejectNulCharacters);
       if (opts.clock instanceof ManualClock) {
         const clock = opts.clock;
         // Other processes may have moved the shared manual clock; never step back, though: another
-        // request of this process may be half-way through advancing it.
+        // request of this process may be half-way through advancing it. Before authentication, so a
+        // session's expiry is judged by the shared time.
         typed.addHook('onRequest', async () => {
           const before = clock.now();
           await loadManualClock(opts.database.db, clock);
           if (clock.now() < before) clock.set(before);
         });
+      }
+      typed.addHook('onRequest', authenticate);
+      typed.addHook('preValidation', rejectNulCharacters);
+      if (opts.clock instanceof ManualClock) {
+        const clock = opts.clock;
         const Now = Type.Object({ now: Type.String({ format: 'date-time' }) });
         typed.get('/admin/clock', { schema: { tags: ['sandbox'], response: { 200: Now } } }, async (req) => {
           requireOperator(req);
