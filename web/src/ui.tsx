@@ -1,6 +1,6 @@
 // Shared pieces: problem+json into forms, loading / empty / error states, status tags.
 import type { UseQueryResult } from '@tanstack/react-query';
-import { Alert, Button, Empty, type FormInstance, message, Result, Spin, Tag } from 'antd';
+import { Alert, Button, Empty, Form, type FormInstance, Input, message, Result, Spin, Tag } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from './api';
@@ -123,4 +123,30 @@ export function StatusTag({ status }: { status: string }) {
 /** Money typed in yuan by a person -> integer fen. */
 export function yuanToFen(yuan: number | string | null | undefined): number {
   return Math.round(Number(yuan ?? 0) * 100);
+}
+
+/** The delivery address of a checkout form, under `address` as the API takes it. */
+export function AddressFields() {
+  const { t } = useTranslation();
+  const required = { required: true, message: t('form.required') };
+  return (
+    <>
+      <Form.Item name={['address', 'name']} label={t('checkout.name')} rules={[required]}>
+        <Input autoComplete="name" />
+      </Form.Item>
+      <Form.Item
+        name={['address', 'phone']}
+        label={t('checkout.phone')}
+        rules={[required, { pattern: /^\+?[\d\s-]{5,20}$/, message: t('checkout.phoneInvalid') }]}
+      >
+        <Input autoComplete="tel" inputMode="tel" />
+      </Form.Item>
+      <Form.Item name={['address', 'region']} label={t('checkout.region')} rules={[required]}>
+        <Input placeholder={t('checkout.regionHint')} />
+      </Form.Item>
+      <Form.Item name={['address', 'line']} label={t('checkout.line')} rules={[required]}>
+        <Input autoComplete="street-address" />
+      </Form.Item>
+    </>
+  );
 }

@@ -31,7 +31,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { get, getToken, type Page, post, qs } from '../api';
 import { attrs, dateTime, money } from '../format';
 import type { Product } from '../types';
-import { QueryState, StatusTag, showError, yuanToFen } from '../ui';
+import { AddressFields, QueryState, StatusTag, showError, yuanToFen } from '../ui';
 import { countdown, useServerNow } from './deals';
 import { SkuPicker } from './promotions';
 import { WithShop } from './seller';
@@ -213,37 +213,7 @@ function CampaignOrderModal({
         onFinish={submit}
         initialValues={{ quantity: 1 }}
       >
-        <Form.Item
-          name={['address', 'name']}
-          label={t('checkout.name')}
-          rules={[{ required: true, message: t('form.required') }]}
-        >
-          <Input autoComplete="name" />
-        </Form.Item>
-        <Form.Item
-          name={['address', 'phone']}
-          label={t('checkout.phone')}
-          rules={[
-            { required: true, message: t('form.required') },
-            { pattern: /^\+?[\d\s-]{5,20}$/, message: t('checkout.phoneInvalid') },
-          ]}
-        >
-          <Input autoComplete="tel" inputMode="tel" />
-        </Form.Item>
-        <Form.Item
-          name={['address', 'region']}
-          label={t('checkout.region')}
-          rules={[{ required: true, message: t('form.required') }]}
-        >
-          <Input placeholder={t('checkout.regionHint')} />
-        </Form.Item>
-        <Form.Item
-          name={['address', 'line']}
-          label={t('checkout.line')}
-          rules={[{ required: true, message: t('form.required') }]}
-        >
-          <Input autoComplete="street-address" />
-        </Form.Item>
+        <AddressFields />
         <Form.Item name="quantity" label={t('campaign.quantity')} rules={[{ required: true }]}>
           <InputNumber aria-label={t('campaign.quantity')} min={1} max={99} />
         </Form.Item>

@@ -6,7 +6,6 @@ import {
   Checkbox,
   Descriptions,
   Form,
-  Input,
   InputNumber,
   List,
   Result,
@@ -21,7 +20,7 @@ import { api, get, post, qs } from '../api';
 import { RequireAuth } from '../auth';
 import { attrs, money } from '../format';
 import type { Cart } from '../types';
-import { QueryState, showError } from '../ui';
+import { AddressFields, QueryState, showError } from '../ui';
 import { useMyCoupons } from './deals';
 import { couponValue } from './promotions';
 
@@ -199,37 +198,7 @@ function CheckoutView() {
           <Typography.Title level={3}>{t('checkout.title')}</Typography.Title>
           <Form form={form} layout="vertical" onFinish={submit} initialValues={{ returnInsurance: false }}>
             <Card size="small" title={t('checkout.address')} style={{ marginBottom: 12 }}>
-              <Form.Item
-                name={['address', 'name']}
-                label={t('checkout.name')}
-                rules={[{ required: true, message: t('form.required') }]}
-              >
-                <Input autoComplete="name" />
-              </Form.Item>
-              <Form.Item
-                name={['address', 'phone']}
-                label={t('checkout.phone')}
-                rules={[
-                  { required: true, message: t('form.required') },
-                  { pattern: /^\+?[\d\s-]{5,20}$/, message: t('checkout.phoneInvalid') },
-                ]}
-              >
-                <Input autoComplete="tel" inputMode="tel" />
-              </Form.Item>
-              <Form.Item
-                name={['address', 'region']}
-                label={t('checkout.region')}
-                rules={[{ required: true, message: t('form.required') }]}
-              >
-                <Input placeholder={t('checkout.regionHint')} />
-              </Form.Item>
-              <Form.Item
-                name={['address', 'line']}
-                label={t('checkout.line')}
-                rules={[{ required: true, message: t('form.required') }]}
-              >
-                <Input autoComplete="street-address" />
-              </Form.Item>
+              <AddressFields />
               <Form.Item name="returnInsurance" valuePropName="checked" style={{ marginBottom: 0 }}>
                 <Checkbox>{t('checkout.returnInsurance')}</Checkbox>
               </Form.Item>
