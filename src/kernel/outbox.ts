@@ -42,6 +42,27 @@ export function unregisterConsumer(name: string): void {
 }
 
 /**
+ * The oldest transaction that may still commit events into this database's outbox, as text: the
+ * oldest of those running at the statement's snapshot, leaving out the ones that pg_stat_activity
+ * places in another database of the same server (they cannot write here), and this transaction's
+ * own (its events are not yet committed). A transaction that ended after the snapshot is not found
+ * in pg_stat_activity and so still counts: its events may be invisible to this snapshot. Without the
+ * database filter, one long transaction anywhere on the server (a report in another database, another
+ * application) held every delivery back.
+ */
+const HORIZON = sql`
+  select least(
+    (select min(x::text::numeric) from pg_snapshot_xip(pg_current_snapshot()) as x
+      where not exists (
+        select 1 from pg_stat_activity a
+         where a.backend_xid::text::numeric = x::text::numeric % 4294967296
+           and a.datid is not null
+           and a.datid <> (select oid from pg_database where datname = current_database()))),
+    pg_snapshot_xmax(pg_current_snapshot())::text::numeric,
+    pg_current_xact_id_if_assigned()::text::numeric
+  )::text as xid`;
+
+/**
  * Delivers pending events to every registered consumer. Safe to run from several processes: each
  * consumer's position row is locked with SKIP LOCKED, so one process at a time advances it.
  * Hands each consumer at most `batch` events of its topics per call and returns how many events were
@@ -58,14 +79,12 @@ export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
         .where(eq(outboxConsumers.name, consumer.name))
         .for('update', { skipLocked: true });
       if (!pos) return 0;
-      // Only events from transactions older than every one still running: none can appear behind
-      // us later. The horizon is read once so every statement below agrees on it.
-      const [horizon] = await tx
-        .select({ xmin: sql<string>`pg_snapshot_xmin(pg_current_snapshot())::text` })
-        .from(sql`(select 1) as one`);
+      // Only events from transactions older than every one still running here: none can appear
+      // behind us later. The horizon is read once so every statement below agrees on it.
+      const [horizon] = ((await tx.execute(HORIZON)) as unknown as { rows: { xid: string }[] }).rows;
       const visible = and(
         sql`(${outboxEvents.txId}, ${outboxEvents.id}) > (${pos.positionTx}::xid8, ${pos.positionId})`,
-        sql`${outboxEvents.txId} < ${horizon!.xmin}::xid8`,
+        sql`${outboxEvents.txId} < ${horizon!.xid}::xid8`,
       );
       const events = await tx
         .select()
