@@ -8,6 +8,7 @@ import { AppError } from '../src/kernel/errors';
 import { newId } from '../src/kernel/ids';
 import { RedisFlashGate } from '../src/modules/promotions/flash-gate';
 import {
+  type ClaimInput,
   checkFlashClaim,
   claimFlashQuota,
   configureFlashGate,
@@ -16,20 +17,22 @@ import {
   getFlashSale,
 } from '../src/modules/promotions/flash-sales';
 import { flashBuyerTallies, flashClaims } from '../src/modules/promotions/flash-schema';
+import { checkoutNow } from '../src/modules/trade';
 import { machine, makeBenchMarket, percentile, saveResult, scratchDatabase } from './lib';
 
 /**
  * A flash-sale stampede on one hot SKU: `concurrency` buyers in a closed loop make attempts, each
- * as a caller under a stampede should: checkFlashClaim first (the gate's peek in Redis, or without
- * it a read of the committed state shared by the checks of one event-loop turn), and only when that
- * passes claimFlashQuota in its own transaction on a PostgreSQL
- * pool (the domain functions directly, in-process: there is no public claim route, and checkout's
- * other work would only hide the hot rows). Every attempt is a new buyer (per-buyer limit 1), so the
- * quota sells out and the rest of the run is the stampede being refused. Run without and with the
- * Redis gate (`--redis`, default redis://127.0.0.1:6379), on a fresh sale each. Also times the
- * gate's Lua admission alone. SQL statements (BEGIN, COMMIT and the gate's probes included) and
- * gate calls are counted per attempt in each phase. Oversold units and buyers over their limit are
- * counted from the database afterwards (must be 0).
+ * as a caller under a stampede should (as checkout's prepareCheckout does): checkFlashClaim first
+ * (the gate's peek in Redis, or without it a read of the committed state shared by the checks of
+ * one event-loop turn), and only when that passes claimFlashQuota, which commits the claim with the
+ * claims of the other buyers waiting at that moment (group commit, one transaction per batch) on a
+ * PostgreSQL pool (the domain functions directly, in-process: checkout's other work would only hide
+ * the hot rows; `--checkouts` measures whole checkouts). Every attempt is a new buyer (per-buyer
+ * limit 1), so the quota sells out and the rest of the run is the stampede being refused. Run
+ * without and with the Redis gate (`--redis`, default redis://127.0.0.1:6379), on a fresh sale
+ * each. Also times the gate's Lua admission alone. SQL statements (BEGIN, COMMIT and the gate's
+ * probes included), transactions and gate calls are counted per attempt in each phase. Oversold
+ * units and buyers over their limit are counted from the database afterwards (must be 0).
  */
 export async function main(argv: string[]) {
   const { values } = parseArgs({
@@ -41,7 +44,9 @@ export async function main(argv: string[]) {
       after: { type: 'string', default: '5' },
       pool: { type: 'string', default: '20' },
       redis: { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
-      modes: { type: 'string', default: 'database,redis' },
+      /** `checkout` and `checkout-redis` run whole flash checkouts (orders/s) through checkoutNow. */
+      modes: { type: 'string', default: 'database,redis,checkout,checkout-redis' },
+      'checkout-quota': { type: 'string', default: '3000' },
     },
   });
   const concurrency = Number(values.concurrency);
@@ -60,22 +65,44 @@ export async function main(argv: string[]) {
       new Date(),
     );
     for (const [i, mode] of modes.entries()) {
+      const checkouts = mode.startsWith('checkout');
+      const modeQuota = checkouts ? Number(values['checkout-quota']) : quota;
       let gate: RedisFlashGate | undefined;
-      if (mode === 'redis') {
+      if (mode.endsWith('redis')) {
         gate = await RedisFlashGate.connect(values.redis);
         configureFlashGate({
           gate,
-          db: database.db,
           onError: (err, what) => console.error(`gate ${what}:`, err),
         });
       } else configureFlashGate(null);
       try {
-        const saleId = await openSale(database, market.shopId, market.skuIds[i]!, quota);
+        const skuId = market.skuIds[i]!;
+        const saleId = await openSale(database, market.shopId, skuId, modeQuota);
         if (gate) await flashGateSettled();
-        const r = await stampede(database, saleId, concurrency, seconds, after, gate);
+        const attempt: Attempt = checkouts
+          ? async (input, now) => {
+              await checkoutNow(
+                database.db,
+                input.buyerId,
+                { address: BENCH_ADDRESS, items: [{ skuId, quantity: 1 }] },
+                now,
+              );
+            }
+          : async (input, now) => {
+              await checkFlashClaim(database.db, input, now);
+              await claimFlashQuota(database.db, input, now);
+            };
+        const r = await stampede(database, saleId, concurrency, seconds, after, gate, attempt);
         await flashGateSettled();
         const check = await audit(database, saleId);
-        const row = { mode, concurrency, quota, ...r, ...check, loadAverage: loadavg().map(round) };
+        const row = {
+          mode,
+          concurrency,
+          quota: modeQuota,
+          ...r,
+          ...check,
+          loadAverage: loadavg().map(round),
+        };
         if (gate) {
           Object.assign(row, { gateAdmitOnly: await admitOnly(gate, concurrency, quota) });
           const g = await gate.snapshot(saleId);
@@ -100,6 +127,16 @@ export async function main(argv: string[]) {
     await scratch.drop();
   }
 }
+
+const BENCH_ADDRESS = {
+  name: '王小明',
+  phone: '13812345678',
+  region: '浙江省杭州市西湖区',
+  line: '文三路 100 号',
+};
+
+/** One attempt of a buyer: a claim (check, then claim) or a whole checkout. */
+type Attempt = (input: ClaimInput, now: Date) => Promise<void>;
 
 async function openSale(database: Database, shopId: string, skuId: string, quota: number) {
   const now = new Date();
@@ -128,9 +165,12 @@ async function openSale(database: Database, shopId: string, skuId: string, quota
  * counted by wrapping pg's Client.query, which drizzle's node-postgres driver calls for each one.
  */
 let statements = 0;
+let transactions = 0;
 const clientQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements++;
+  const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+  if (text && /^\s*begin\b/i.test(text)) transactions++;
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
 
@@ -189,6 +229,7 @@ interface Mark {
   t: number;
   attempts: number;
   statements: number;
+  transactions: number;
   gateCalls: number;
   cpu: { node: number; postgres: number };
 }
@@ -208,6 +249,7 @@ async function stampede(
   seconds: number,
   after: number,
   gate: RedisFlashGate | undefined,
+  attempt: Attempt,
 ) {
   if (gate) countGateCalls(gate);
   const meter = await cpuMeter(database.url!);
@@ -219,9 +261,10 @@ async function stampede(
   const run = Date.now().toString(36);
   const latencies: number[] = [];
   statements = 0;
+  transactions = 0;
   gateCalls = 0;
   const mark = async (): Promise<Mark> => {
-    const counts = { t: performance.now(), attempts, statements, gateCalls };
+    const counts = { t: performance.now(), attempts, statements, transactions, gateCalls };
     return { ...counts, cpu: await meter.read() };
   };
   let soldOutAt: Promise<Mark> | undefined;
@@ -244,9 +287,7 @@ async function stampede(
         orderId: `ord_${run}_${n}`,
       };
       try {
-        const now = new Date();
-        await checkFlashClaim(database.db, input, now);
-        await database.db.transaction((tx) => claimFlashQuota(tx, input, now));
+        await attempt(input, new Date());
         claims++;
       } catch (err) {
         if (err instanceof AppError && err.code === 'flash_sold_out') {
@@ -280,6 +321,7 @@ async function stampede(
       seconds: round((to.t - from.t) / 1000),
       attemptsPerSecond: Math.round((n * 1000) / (to.t - from.t)),
       sqlPerAttempt: per(to.statements - from.statements),
+      transactions: to.transactions - from.transactions,
       gateCallsPerAttempt: gate ? per(to.gateCalls - from.gateCalls) : null,
       cpuMsPerAttempt: {
         node: per(to.cpu.node - from.cpu.node),
@@ -320,7 +362,14 @@ async function audit(database: Database, saleId: string) {
     .where(
       sql`${flashBuyerTallies.flashSaleId} = ${saleId} and ${flashBuyerTallies.taken} > ${sale.perBuyerLimit}`,
     );
+  const [placed] = await database.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(flashClaims)
+    .where(
+      sql`${flashClaims.flashSaleId} = ${saleId} and exists (select 1 from orders o where o.id = ${flashClaims.orderId})`,
+    );
   return {
+    ordersPlaced: placed!.n,
     claimedUnits: c!.units,
     distinctBuyers: c!.buyers,
     quotaRowClaimed: sale.claimed,

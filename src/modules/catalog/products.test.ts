@@ -570,6 +570,7 @@ describe('for trade', () => {
       special: true,
       status: 'active',
       productStatus: 'published',
+      shop: expect.objectContaining({ id: shopId, status: 'active' }),
     });
     expect(await getSkuForSale(ctx.db, 'sku_missing')).toBeUndefined();
 

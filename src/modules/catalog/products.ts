@@ -5,7 +5,7 @@ import { newId } from '../../kernel/ids';
 import { CNY } from '../../kernel/money';
 import { emit } from '../../kernel/outbox';
 import { findShopWarehouses, setInitialStock } from '../inventory';
-import { getShop, requireListingAllowed, shopTrading } from '../merchants';
+import { getShop, requireListingAllowed, type Shop, shopTrading } from '../merchants';
 import { categoryLineage, getCategory, isLeafCategory } from './categories';
 import {
   checkImages,
@@ -509,6 +509,8 @@ export interface SkuForSale {
    * (suspended or sealed by a penalty, or closed) reads `delisted`, so it cannot be bought.
    */
   productStatus: ProductStatus;
+  /** Its shop as read to decide the above, so callers need not read it again. */
+  shop: Shop | undefined;
 }
 
 export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuForSale | undefined> {
@@ -538,7 +540,7 @@ export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuFor
   const { images, ...rest } = row;
   const shop = await getShop(tx, row.shopId);
   const trading = !!shop && shopTrading(shop);
-  return { ...rest, productStatus: trading ? rest.productStatus : 'delisted', image: images[0] ?? null };
+  return { ...rest, productStatus: trading ? rest.productStatus : 'delisted', image: images[0] ?? null, shop };
 }
 
 /** Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0. */

@@ -7,7 +7,7 @@ import { PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { POINTS_EXPIRED, POINTS_LIABILITY, pointsBalance, returnPoints, spendPoints } from '../points';
 import { activeCampaigns, timedPricesFor, usableCoupons } from './campaigns';
 import { type Coupon, type DiscountKind, type FlashPrice, type PriceResult, priceCart } from './engine';
-import { activeFlashSales, claimFlashQuota, confirmFlashClaims, releaseFlashClaims } from './flash-sales';
+import { activeFlashSales, confirmFlashClaims, holdPlacedClaims, releaseFlashClaims } from './flash-sales';
 import { checkoutPoints, coupons, couponTemplates, orderDiscounts, subsidies } from './schema';
 import './messages';
 
@@ -45,6 +45,8 @@ export async function quoteLines(
     rules?: Map<ShopKind, Rules>;
     /** Item prices of the campaign the lines are bought through (group buy, presale): no flash sale then. */
     itemPrices?: Map<string, FlashPrice>;
+    /** The flash sales in force for these SKUs, when the caller has just read them (at `now`). */
+    flashSales?: { skuIds: Set<string>; sales: Awaited<ReturnType<typeof activeFlashSales>> };
   },
   now: Date,
 ): Promise<Quote> {
@@ -54,7 +56,13 @@ export async function quoteLines(
   if (opts.itemPrices) {
     for (const [skuId, price] of opts.itemPrices) flash.set(skuId, { ...price, perBuyerLimit: 0 });
   } else {
-    for (const [skuId, sale] of await activeFlashSales(tx, skuIds, now)) {
+    const known = opts.flashSales;
+    const sales =
+      known && skuIds.every((id) => known.skuIds.has(id))
+        ? known.sales
+        : await activeFlashSales(tx, skuIds, now);
+    for (const [skuId, sale] of sales) {
+      if (!skuIds.includes(skuId)) continue;
       flash.set(skuId, {
         campaignId: sale.id,
         unitPrice: sale.flashPrice,
@@ -99,9 +107,10 @@ export async function quoteLines(
 }
 
 /**
- * Makes a quote real inside the checkout transaction: flash-sale quota claimed, subsidy budget
- * committed (never beyond it), coupons held for the payment, points spent (their value moves from
- * the points liability into escrow), and every line's discounts recorded with who funds them.
+ * Makes a quote real inside the checkout transaction: flash-sale units held (claimed before the
+ * transaction, see claimForCheckout; checked and locked here), subsidy budget committed (never
+ * beyond it), coupons held for the payment, points spent (their value moves from the points
+ * liability into escrow), and every line's discounts recorded with who funds them.
  */
 export async function applyQuote(
   tx: Executor,
@@ -111,21 +120,19 @@ export async function applyQuote(
     quote: Quote;
     /** The order and order line each SKU of the quote went to. */
     placed: Map<string, { orderId: string; orderLineId: string; shopId: string }>;
+    /** Whether flash-sale units were claimed for these orders before the transaction (claimForCheckout). */
+    flashClaimed?: boolean;
   },
   now: Date,
 ): Promise<void> {
   const { quote, buyerId, paymentId } = input;
+  const flashLines: { campaignId: string; orderId: string; quantity: number }[] = [];
   for (const line of quote.result.lines) {
     const at = input.placed.get(line.key);
     if (!at) throw new Error(`quoted SKU ${line.key} was not placed`);
     const flash = line.discounts.find((d) => d.kind === 'flash_sale');
-    if (flash) {
-      await claimFlashQuota(
-        tx as Tx,
-        { campaignId: flash.promotionId, buyerId, quantity: line.quantity, orderId: at.orderId },
-        now,
-      );
-    }
+    if (flash)
+      flashLines.push({ campaignId: flash.promotionId, orderId: at.orderId, quantity: line.quantity });
     for (const d of line.discounts) {
       await tx.insert(orderDiscounts).values({
         id: newId('odc'),
@@ -141,6 +148,10 @@ export async function applyQuote(
         createdAt: now,
       });
     }
+  }
+  if (flashLines.length || input.flashClaimed) {
+    const orderIds = [...new Set([...input.placed.values()].map((p) => p.orderId))];
+    await holdPlacedClaims(tx, buyerId, orderIds, flashLines, now);
   }
   for (const [subsidyId, spent] of quote.result.subsidySpent) {
     const [ok] = await tx

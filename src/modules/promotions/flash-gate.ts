@@ -17,17 +17,16 @@ import { Redis } from 'ioredis';
  *   asks it before any database transaction is opened, so a refused buyer costs Redis one call
  *   (shared with the others refused in the same turn) and PostgreSQL nothing;
  * - admit: takes the units and records a pending token;
- * - the database refuses the admitted claim (or throws): the claimer refunds at once;
- * - the claimer's transaction ends: a batched probe (flash-sales.ts, probeClaims) waits for it on the
- *   claims' unique index and settles the token (committed: units stay taken) or refunds it;
+ * - the claim's batch commits it: the claimer settles the token (the units stay taken);
+ * - the batch refuses the admitted claim (or fails): the claimer refunds at once;
  * - a release (order closed unpaid, refunded before shipping) gives the units back before its
  *   transaction commits, so a crash can lose the commit but never the give-back.
  *
  * Crash cases, and why the gate may under-admit only for a while and never admits what the database
  * would not also accept eventually:
- * - process dies between admit and the probe: the token stays pending, counted as taken (the gate
- *   under-admits) until the sweep (deadline `flash_sale.gate_sweep`, every minute while the sale is
- *   on) resolves tokens older than a minute by the same probe;
+ * - process dies between admit and settle or refund: the token stays pending, counted as taken
+ *   (the gate under-admits) until the sweep (deadline `flash_sale.gate_sweep`, every minute while
+ *   the sale is on) resolves tokens older than a minute by probing for their claims (probeClaims);
  * - a refund or give-back lost to a Redis error: the sweep's `raise` sets `left` to at least the
  *   committed room minus the pending tokens, and lowers buyers' counts to committed plus pending;
  * - a release that gave back and then rolled back, a claim that bypassed the gate while Redis was

@@ -15,6 +15,10 @@ defineMessages({
     'zh-CN': '该订单已占用本次秒杀名额',
     en: 'This order already holds units of this flash sale',
   },
+  flash_claim_missing: {
+    'zh-CN': '秒杀名额未能保留，请重新下单',
+    en: 'The flash-sale units of this checkout are no longer held; please check out again',
+  },
   flash_sale_overlap: {
     'zh-CN': '该商品规格在 {startsAt} 至 {endsAt} 已有秒杀活动（{id}），时间不能重叠',
     en: 'This SKU already has a flash sale ({id}) from {startsAt} to {endsAt}; windows may not overlap',

@@ -104,7 +104,6 @@ export async function flashSaleRoutes(app: App): Promise<void> {
       const gate = await RedisFlashGate.connect(config.redisUrl);
       configureFlashGate({
         gate,
-        db,
         onError: (err, what) => app.log.warn({ err, what }, 'flash-sale gate'),
       });
       app.addHook('onClose', async () => {

@@ -12,7 +12,7 @@ beforeAll(async () => {
   ctx = await makeFlashTestApp();
 });
 afterAll(async () => {
-  await useGate(ctx, false);
+  await useGate(false);
   await ctx.close();
 });
 
@@ -25,7 +25,7 @@ describe.each(await gateModes())('flash sale routes (Redis gate: $redis)', ({ re
   let other: Seller;
 
   beforeAll(async () => {
-    await useGate(ctx, redis);
+    await useGate(redis);
     gateErrors.length = 0;
     const categoryId = await makeCategoryId(ctx);
     seller = await makeSeller(ctx, 'market');
@@ -125,8 +125,10 @@ describe.each(await gateModes())('flash sale routes (Redis gate: $redis)', ({ re
     const now = ctx.clock.now();
     const orders = [newId('ord'), newId('ord'), newId('ord')];
     for (const [i, o] of orders.entries()) {
-      await ctx.db.transaction((tx) =>
-        claimFlashQuota(tx, { campaignId: sale.id, buyerId: `b${i % 2}`, quantity: 1, orderId: o }, now),
+      await claimFlashQuota(
+        ctx.db,
+        { campaignId: sale.id, buyerId: `b${i % 2}`, quantity: 1, orderId: o },
+        now,
       );
     }
     await ctx.db.transaction((tx) => confirmFlashClaims(tx, orders[0]!, now));

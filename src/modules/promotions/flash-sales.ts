@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import {
   and,
   asc,
@@ -27,7 +26,8 @@ import {
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
 import { decodeCursor, page } from '../../kernel/pagination';
-import { registerDeadlineHandler, scheduleDeadline } from '../../kernel/scheduler';
+import { cancelDeadline, registerDeadlineHandler, scheduleDeadline } from '../../kernel/scheduler';
+import { deadlines } from '../../kernel/schema';
 import { getSkuForSale } from '../catalog';
 import { availableBySku } from '../inventory';
 import type { AdmitResult, FlashGate } from './flash-gate';
@@ -64,11 +64,10 @@ export const MAX_FLASH_SALE_DAYS = 7;
 export const MAX_FLASH_QUOTA = 1_000_000;
 export const MAX_FLASH_PER_BUYER = 99;
 /**
- * Slices of the quota. One row taking every claim would let claims commit only one after another
- * (each waits for the previous one's commit to reach the disk); slices let them commit together.
- * A checkout holds its slice until it commits, so there are more slices than the connections of a
- * process (20 by default): with 16, about one claim in eight of the benchmark found every slice
- * with room held and took the slower path; with 64, about one in a hundred.
+ * Slices of the quota (flash_sale_shards). Claims no longer commit one by one on them: a claim batch
+ * (see claimBatch) locks every slice with room and spreads its units over them in slice order, so
+ * the slices now only record where each claim's units came from (a release gives them back there).
+ * 64 was chosen when each claim committed alone on one slice; fewer would do now (not measured).
  */
 export const FLASH_SHARDS = 64;
 /** Deadline kind of the gate's sweep (seeding before the start, healing after crashes). */
@@ -77,7 +76,7 @@ export const FLASH_GATE_SWEEP = 'flash_sale.gate_sweep';
 const SWEEP_EVERY_MS = 60_000;
 /**
  * An admission still pending this long after it was made is resolved by the sweep. Longer than any
- * checkout transaction runs; if one still runs, the sweep's probe waits for it (see probeClaims).
+ * claim batch runs; if one still runs, the sweep's probe waits for it (see probeClaims).
  */
 const PENDING_GRACE_MS = 60_000;
 
@@ -85,14 +84,11 @@ const PENDING_GRACE_MS = 60_000;
 
 interface GateWiring {
   gate: FlashGate;
-  /** The database the after-transaction probes run on (the one checkout's transactions use). */
-  db: Db;
   onError?: (err: unknown, what: string) => void;
 }
 let wiring: GateWiring | null = null;
-/** Admissions whose transaction's outcome is still to be learnt, probed in batches (see followUp). */
-const awaitingOutcome: { w: GateWiring; saleId: string; orderId: string; now: Date }[] = [];
-let prober: Promise<void> | null = null;
+/** Settles and refunds sent after a batch, awaited by flashGateSettled. */
+const gateFollowUps = new Set<Promise<void>>();
 
 /**
  * Puts the Redis gate in front of claimFlashQuota (null takes it away). flashSaleRoutes does this
@@ -106,9 +102,11 @@ export function flashGate(): FlashGate | undefined {
   return wiring?.gate;
 }
 
-/** Resolves once every after-transaction follow-up started so far has finished (tests, benchmarks, shutdown). */
+/** Resolves once every claim batch and gate follow-up started so far has finished (tests, benchmarks, shutdown). */
 export async function flashGateSettled(): Promise<void> {
-  while (prober) await prober;
+  while (gateFollowUps.size || batchesInFlight.size) {
+    await Promise.allSettled([...gateFollowUps, ...batchesInFlight]);
+  }
 }
 
 function gateError(err: unknown, what: string) {
@@ -481,57 +479,486 @@ export interface ClaimInput {
 const soldOut = () => new AppError(409, 'flash_sold_out');
 const overLimit = (limit: number) => ruleViolation('flash_buyer_limit', { limit });
 
+/** Deadline kind releasing a claim whose order never appeared (the checkout failed or its process died). */
+export const FLASH_CLAIM_ORDER_DUE = 'flash_claim.order_due';
+/** How long a claim waits for its order: far longer than a checkout transaction runs. */
+const ORDER_GRACE_MS = 120_000;
+/** Claims per batch: enough to spread a commit over many claims, few enough to keep a batch's locks short. */
+const MAX_BATCH = 200;
+
 /**
- * Takes `quantity` units of the sale for the buyer's order, in the caller's transaction. The
- * database decides: a conditional upsert of the buyer's tally (taken + q <= limit) and a
- * conditional UPDATE of a slice of the quota (claimed + q <= quota), both backed by CHECK
- * constraints, so no interleaving of transactions can oversell or pass a buyer's limit. Refusals:
- * 409 `flash_sold_out`, 422 `flash_buyer_limit` (ruleViolation), 409 `flash_sale_not_active`
- * (paused, not started, ended), 404 `flash_sale_not_found`, and 409 `flash_claim_duplicate` for an
- * order that already claimed this sale. A refusal may come after some writes: the caller's
- * transaction must then roll back (as command() and checkout do). When the gate is configured it
- * answers first (sold out, over the limit) without another statement; see flash-gate.ts. Callers
- * under a stampede call checkFlashClaim before opening their transaction, so that refused buyers
- * cost no transaction at all.
+ * Takes `quantity` units of the sale for the buyer's order and commits them, answering once they are
+ * durable. The claims of concurrent callers are committed together (see ClaimQueue): one transaction
+ * and one disk flush for up to MAX_BATCH claims instead of one each. The database decides, with the
+ * batch's set-based statements (see claimBatch): a conditional upsert of each buyer's tally (taken + q
+ * <= limit) and units taken from the slices of the quota locked by the batch, both backed by CHECK
+ * constraints, so no interleaving oversells or passes a buyer's limit. Refusals, each claim its own
+ * (one never fails the others): 409 `flash_sold_out`, 422 `flash_buyer_limit` (ruleViolation), 409
+ * `flash_sale_not_active` (paused, not started, ended), 404 `flash_sale_not_found`, 409
+ * `flash_claim_duplicate` for an order that already claimed this sale.
+ *
+ * The claim is committed before its order exists: the batch also schedules a deadline
+ * (FLASH_CLAIM_ORDER_DUE, ORDER_GRACE_MS later) that releases it unless an order with `orderId` exists
+ * by then; a checkout that fails releases its claims at once (abandonFlashClaims). When the gate is
+ * configured it answers first (sold out, over the limit) without a statement; its admission is
+ * settled once the batch committed the claim, refunded when the batch refused it. Callers under a
+ * stampede call checkFlashClaim first, so that refused buyers cost no batch at all.
  */
-export async function claimFlashQuota(tx: Tx, input: ClaimInput, now: Date): Promise<void> {
+export async function claimFlashQuota(db: Db, input: ClaimInput, now: Date): Promise<void> {
   if (!Number.isSafeInteger(input.quantity) || input.quantity < 1) {
     throw new RangeError(`not a claimable quantity: ${input.quantity}`);
   }
   const w = wiring;
-  if (!w) return claimInDatabase(tx, input, now, true);
-  let verdict: AdmitResult | string;
-  try {
-    verdict = await w.gate.admit(input.campaignId, input, now);
-    if (verdict === 'miss') {
-      await seedGate(tx, w.gate, input.campaignId, now);
+  let admitted = false;
+  if (w) {
+    let verdict: AdmitResult | undefined;
+    try {
       verdict = await w.gate.admit(input.campaignId, input, now);
+      if (verdict === 'miss') {
+        await seedGateOnce(db, w.gate, input.campaignId, now);
+        verdict = await w.gate.admit(input.campaignId, input, now);
+      }
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // Redis is unreachable: the database alone decides (the gate heals at its next sweep or seed).
+      gateError(err, 'admit');
     }
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    // Redis is unreachable: the database alone decides (the gate heals at its next sweep or seed).
-    gateError(err, 'admit');
-    return claimInDatabase(tx, input, now, true);
+    if (verdict === 'sold_out') throw soldOut();
+    if (verdict === 'duplicate') throw conflict('flash_claim_duplicate');
+    if (verdict === 'buyer_limit') {
+      const [sale] = await db
+        .select({ perBuyerLimit: flashSales.perBuyerLimit })
+        .from(flashSales)
+        .where(eq(flashSales.id, input.campaignId));
+      throw overLimit(sale?.perBuyerLimit ?? 0);
+    }
+    admitted = verdict === 'ok';
   }
-  if (verdict === 'sold_out') throw soldOut();
-  if (verdict === 'duplicate') throw conflict('flash_claim_duplicate');
-  if (verdict === 'buyer_limit') {
-    const [sale] = await tx
-      .select({ perBuyerLimit: flashSales.perBuyerLimit })
-      .from(flashSales)
-      .where(eq(flashSales.id, input.campaignId));
-    throw overLimit(sale?.perBuyerLimit ?? 0);
-  }
-  if (verdict !== 'ok') return claimInDatabase(tx, input, now, true);
   try {
-    await claimInDatabase(tx, input, now, false);
+    await enqueueClaim(db, input, now);
   } catch (err) {
-    // Refused by the database (stale gate, paused sale) or failed: the admission goes back now.
-    await w.gate.refund(input.campaignId, input.orderId).catch((e) => gateError(e, 'refund'));
+    // Refused by the database (stale gate, paused sale) or the batch failed: the admission goes back.
+    if (admitted) await w!.gate.refund(input.campaignId, input.orderId).catch((e) => gateError(e, 'refund'));
     throw err;
   }
-  // The caller's transaction may still roll back after this; find out once it has ended.
-  followUp(w, input.campaignId, input.orderId, now);
+  if (admitted) {
+    const followUp = w!.gate
+      .settle(input.campaignId, input.orderId)
+      .catch((e) => gateError(e, 'settle'))
+      .finally(() => gateFollowUps.delete(followUp));
+    gateFollowUps.add(followUp);
+  }
+}
+
+/**
+ * Claims the flash-sale units of a checkout before its transaction (see claimFlashQuota), all or
+ * none: checkFlashClaim first for each, so a refused checkout costs no batch; should one claim be
+ * refused, those already taken are released at once and the refusal is thrown.
+ */
+export async function claimForCheckout(db: Db, claims: ClaimInput[], now: Date): Promise<void> {
+  await Promise.all(claims.map((c) => checkFlashClaim(db, c, now)));
+  const results = await Promise.allSettled(claims.map((c) => claimFlashQuota(db, c, now)));
+  const refused = results.find((r) => r.status === 'rejected');
+  if (!refused) return;
+  await abandonFlashClaims(
+    db,
+    claims.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.orderId),
+    now,
+  );
+  throw refused.reason;
+}
+
+/**
+ * A checkout that claimed units failed (or was answered from an earlier request with the same
+ * idempotency key): its claims go back now, each order in a transaction of its own, unless the order
+ * exists after all (see releaseUnplacedClaims). Best effort: the order-due deadline is the backstop.
+ */
+export async function abandonFlashClaims(db: Db, orderIds: string[], now: Date): Promise<void> {
+  for (const orderId of new Set(orderIds)) {
+    await db
+      .transaction((tx) => releaseUnplacedClaims(tx, orderId, now))
+      .catch((e) => gateError(e, 'abandon'));
+  }
+}
+
+type OrderExistsCheck = (tx: Executor, orderId: string) => Promise<boolean>;
+let orderExists: OrderExistsCheck | undefined;
+/** Trade tells whether an order exists (it depends on this module, so it registers the check when it loads). */
+export function setOrderExistsCheck(fn: OrderExistsCheck): void {
+  orderExists = fn;
+}
+
+/**
+ * Releases the held claims of an order that does not exist. The claims are locked first: a checkout
+ * placing the order locks them too (holdPlacedClaims), so either it commits first and the order is
+ * then seen, or the claims are released first and that checkout finds them gone and rolls back.
+ */
+export async function releaseUnplacedClaims(tx: Tx, orderId: string, now: Date): Promise<void> {
+  const held = await tx
+    .select({ id: flashClaims.id })
+    .from(flashClaims)
+    .where(and(eq(flashClaims.orderId, orderId), eq(flashClaims.status, 'held')))
+    .for('update');
+  if (held.length === 0) return;
+  if (!orderExists) throw new Error('trade has not registered the order check');
+  if (await orderExists(tx, orderId)) return;
+  await releaseFlashClaims(tx, orderId, now);
+}
+
+registerDeadlineHandler(FLASH_CLAIM_ORDER_DUE, (tx, deadline, now) =>
+  releaseUnplacedClaims(tx, deadline.subjectId, now),
+);
+
+/**
+ * In the checkout transaction, after its orders were inserted: the held claims of these orders, made
+ * before it (claimForCheckout), must be exactly its flash lines (the cart or the sale may have
+ * changed in between); they stay locked until it commits. Throws 409 `flash_claim_missing` otherwise.
+ * Their order-due deadlines are cancelled first, in the order the sweep locks them (deadline, then
+ * claims): a sweep already releasing them makes this wait, then find them released.
+ */
+export async function holdPlacedClaims(
+  tx: Executor,
+  buyerId: string,
+  orderIds: string[],
+  lines: Omit<ClaimInput, 'buyerId'>[],
+  now: Date,
+): Promise<void> {
+  for (const orderId of orderIds) await cancelDeadline(tx, FLASH_CLAIM_ORDER_DUE, orderId, now);
+  const held = await tx
+    .select({
+      saleId: flashClaims.flashSaleId,
+      orderId: flashClaims.orderId,
+      buyerId: flashClaims.buyerId,
+      quantity: flashClaims.quantity,
+    })
+    .from(flashClaims)
+    .where(and(inArray(flashClaims.orderId, orderIds), eq(flashClaims.status, 'held')))
+    .for('update');
+  const key = (saleId: string, orderId: string, buyer: string, quantity: number) =>
+    `${saleId} ${orderId} ${buyer} ${quantity}`;
+  const have = new Set(held.map((h) => key(h.saleId, h.orderId, h.buyerId, h.quantity)));
+  const want = new Set(lines.map((l) => key(l.campaignId, l.orderId, buyerId, l.quantity)));
+  if (have.size !== want.size || [...want].some((k) => !have.has(k))) throw conflict('flash_claim_missing');
+}
+
+// ---- group commit of claims -----------------------------------------------------------------
+
+interface QueuedClaim {
+  input: ClaimInput;
+  now: Date;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+interface ClaimQueue {
+  waiting: QueuedClaim[];
+  running: number;
+  /** Buyers and orders with a claim in a batch in flight: their next claims wait for it. */
+  buyers: Set<string>;
+  orders: Set<string>;
+}
+/**
+ * Batches of one sale in flight at once: while one commits (a disk flush), the next one's first
+ * statement runs; it then waits for the slices the first one holds.
+ */
+const MAX_IN_FLIGHT = 2;
+/**
+ * Per database and sale, the claims waiting for a batch. No timer delays a claim: one arriving
+ * while fewer than MAX_IN_FLIGHT batches run starts one (with the claims of the same turn); those
+ * arriving meanwhile wait for a batch to end, and then go together in the next one.
+ */
+const claimQueues = new WeakMap<Db, Map<string, ClaimQueue>>();
+const batchesInFlight = new Set<Promise<void>>();
+
+function enqueueClaim(db: Db, input: ClaimInput, now: Date): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let bySale = claimQueues.get(db);
+    if (!bySale) {
+      bySale = new Map();
+      claimQueues.set(db, bySale);
+    }
+    let queue = bySale.get(input.campaignId);
+    if (!queue) {
+      queue = { waiting: [], running: 0, buyers: new Set(), orders: new Set() };
+      bySale.set(input.campaignId, queue);
+    }
+    queue.waiting.push({ input, now, resolve, reject });
+    pump(db, bySale, input.campaignId, queue);
+  });
+}
+
+function pump(db: Db, bySale: Map<string, ClaimQueue>, saleId: string, queue: ClaimQueue) {
+  if (queue.running >= MAX_IN_FLIGHT || queue.waiting.length === 0) return;
+  queue.running++;
+  let batch: QueuedClaim[] = [];
+  const run = (async () => {
+    // The claims already on their way in this turn (a caller's Promise.all) join this batch.
+    await Promise.resolve();
+    batch = nextBatch(queue);
+    if (batch.length) await runBatch(db, saleId, batch);
+  })().finally(() => {
+    for (const c of batch) {
+      queue.buyers.delete(c.input.buyerId);
+      queue.orders.delete(c.input.orderId);
+    }
+    queue.running--;
+    batchesInFlight.delete(run);
+    // (An empty batch: every waiting claim's buyer or order is in flight; that batch's end pumps.)
+    if (batch.length) pump(db, bySale, saleId, queue);
+    if (queue.running === 0 && queue.waiting.length === 0 && bySale.get(saleId) === queue) {
+      bySale.delete(saleId);
+    }
+  });
+  batchesInFlight.add(run);
+}
+
+/**
+ * The next batch: the oldest waiting claims, at most MAX_BATCH, with no buyer and no order twice
+ * and none of a batch in flight (a row may be upserted once per statement, and a buyer's claims go
+ * one after another); the others wait for a later batch, in their order.
+ */
+function nextBatch(queue: ClaimQueue): QueuedClaim[] {
+  const batch: QueuedClaim[] = [];
+  const rest: QueuedClaim[] = [];
+  for (const c of queue.waiting) {
+    const { buyerId, orderId } = c.input;
+    if (batch.length < MAX_BATCH && !queue.buyers.has(buyerId) && !queue.orders.has(orderId)) {
+      batch.push(c);
+      queue.buyers.add(buyerId);
+      queue.orders.add(orderId);
+    } else rest.push(c);
+  }
+  queue.waiting = rest;
+  return batch;
+}
+
+/** Deadlocks (only possible against another process's batch) and serialization failures: tried again. */
+function retryable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '40P01' || e.code === '40001') return true;
+  }
+  return false;
+}
+
+async function runBatch(db: Db, saleId: string, batch: QueuedClaim[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answers = await db.transaction((tx) => claimBatch(tx, saleId, batch));
+      for (const [i, c] of batch.entries()) {
+        const refusal = answers[i];
+        if (refusal) c.reject(refusal);
+        else c.resolve();
+      }
+      return;
+    } catch (err) {
+      if (attempt < 3 && retryable(err)) continue;
+      for (const c of batch) c.reject(err);
+      return;
+    }
+  }
+}
+
+/**
+ * One batch of claims of one sale, in the caller's transaction; answers each claim's refusal
+ * (undefined: claimed). Three statements, in the lock order every writer here follows (claim rows,
+ * tallies in buyer order, slices in slice order):
+ * 1. the sale's state judges each claim (found, live, the committed room, the limit); the claim rows
+ *    are inserted (a duplicate order is skipped by the unique index) and the buyers' tallies taken by
+ *    a conditional upsert;
+ * 2. the slices with room are locked and read;
+ * 3. the units are spread over them (the claims in arrival order, each taking what is left of one
+ *    slice and the next), the slices updated, the claim rows given their slices, the claims that
+ *    found no room deleted with their tallies given back, and an order-due deadline scheduled for
+ *    every order claimed.
+ */
+async function claimBatch(tx: Tx, saleId: string, batch: QueuedClaim[]): Promise<(AppError | undefined)[]> {
+  const rows = batch.map((c, idx) => ({
+    idx,
+    claim_id: newId('fclaim'),
+    buyer_id: c.input.buyerId,
+    order_id: c.input.orderId,
+    quantity: c.input.quantity,
+    at: c.now.toISOString(),
+  }));
+  const judged = await executeNamed(
+    tx,
+    'jishi_flash_batch_claim',
+    sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as i(idx int, claim_id text, buyer_id text, order_id text, quantity int, at timestamptz)
+      ),
+      sale as (
+        select s.per_buyer_limit, s.quota, s.status, s.starts_at, s.ends_at,
+               (select coalesce(sum(sh.claimed), 0)::int from ${flashSaleShards} sh
+                 where sh.flash_sale_id = s.id) as claimed
+          from ${flashSales} s where s.id = ${saleId}
+      ),
+      judged as (
+        select i.*, sale.per_buyer_limit,
+               case when not (sale.status = 'active' and sale.starts_at <= i.at and sale.ends_at > i.at)
+                      then 'not_active'
+                    when sale.claimed + i.quantity > sale.quota then 'sold_out'
+                    when i.quantity > sale.per_buyer_limit then 'buyer_limit'
+                    else 'open' end as verdict
+          from input i cross join sale
+      ),
+      claim as (
+        insert into ${flashClaims} (id, flash_sale_id, buyer_id, order_id, quantity, claimed_at)
+        select claim_id, ${saleId}, buyer_id, order_id, quantity, at from judged
+         where verdict = 'open' order by order_id
+        on conflict (flash_sale_id, order_id) do nothing
+        returning id
+      ),
+      tally as (
+        insert into ${flashBuyerTallies} (flash_sale_id, buyer_id, taken, per_buyer_limit)
+        select ${saleId}, j.buyer_id, j.quantity, j.per_buyer_limit
+          from judged j join claim c on c.id = j.claim_id
+         order by j.buyer_id
+        on conflict (flash_sale_id, buyer_id) do update
+          set taken = ${flashBuyerTallies}.taken + excluded.taken
+          where ${flashBuyerTallies}.taken + excluded.taken <= ${flashBuyerTallies}.per_buyer_limit
+        returning buyer_id
+      )
+      select j.idx, j.per_buyer_limit, sale.quota, sale.claimed,
+             case when j.verdict <> 'open' then j.verdict
+                  when not exists (select 1 from claim c where c.id = j.claim_id) then 'duplicate'
+                  when not exists (select 1 from tally t where t.buyer_id = j.buyer_id) then 'untallied'
+                  else 'tallied' end as verdict
+        from judged j cross join sale`,
+  );
+  if (judged.length === 0) return batch.map(() => notFound('flash_sale_not_found'));
+  const answers: (AppError | undefined)[] = [];
+  const tallied: typeof rows = [];
+  // Claim rows deleted again, with the units to give back to their buyer's tally.
+  const unserved: { claim_id: string; buyer_id: string; give_back: number }[] = [];
+  for (const r of judged) {
+    const idx = Number(r.idx);
+    const limit = Number(r.per_buyer_limit);
+    switch (r.verdict) {
+      case 'not_active':
+        answers[idx] = conflict('flash_sale_not_active');
+        break;
+      case 'sold_out':
+        answers[idx] = soldOut();
+        break;
+      case 'buyer_limit':
+        answers[idx] = overLimit(limit);
+        break;
+      case 'untallied':
+        answers[idx] = overLimit(limit);
+        unserved.push({ claim_id: rows[idx]!.claim_id, buyer_id: rows[idx]!.buyer_id, give_back: 0 });
+        break;
+      case 'duplicate':
+        answers[idx] = conflict('flash_claim_duplicate');
+        break;
+      default:
+        tallied.push(rows[idx]!);
+    }
+  }
+  const committedRoom = Number(judged[0]!.quota) - Number(judged[0]!.claimed);
+  if (tallied.length === 0 && unserved.length === 0) {
+    sawRoom(saleId, committedRoom);
+    return answers;
+  }
+  tallied.sort((a, b) => a.idx - b.idx);
+  const slices = !tallied.length
+    ? []
+    : (
+        await executeNamed(
+          tx,
+          'jishi_flash_batch_slices',
+          sql`select shard, (quota - claimed)::int as room from ${flashSaleShards}
+           where flash_sale_id = ${saleId} and claimed < quota
+           order by shard for update`,
+        )
+      ).map((r) => ({ shard: Number(r.shard), room: Number(r.room) }));
+  let left = slices.reduce((n, s) => n + s.room, 0);
+  const taken = new Map<number, number>();
+  const served: {
+    claim_id: string;
+    order_id: string;
+    shards: [number, number][];
+    due_at: string;
+    at: string;
+    dl_id: string;
+  }[] = [];
+  let cursor = 0;
+  for (const c of tallied) {
+    // A claim that does not fit is refused; a smaller one after it may still fit.
+    if (c.quantity > left) {
+      unserved.push({ claim_id: c.claim_id, buyer_id: c.buyer_id, give_back: c.quantity });
+      answers[c.idx] = soldOut();
+      continue;
+    }
+    const shards: [number, number][] = [];
+    let need = c.quantity;
+    while (need > 0) {
+      const s = slices[cursor]!;
+      const units = Math.min(need, s.room - (taken.get(s.shard) ?? 0));
+      if (units > 0) {
+        shards.push([s.shard, units]);
+        taken.set(s.shard, (taken.get(s.shard) ?? 0) + units);
+        need -= units;
+      }
+      if (taken.get(s.shard) === s.room) cursor++;
+    }
+    left -= c.quantity;
+    served.push({
+      claim_id: c.claim_id,
+      order_id: c.order_id,
+      shards,
+      at: c.at,
+      due_at: new Date(Date.parse(c.at) + ORDER_GRACE_MS).toISOString(),
+      dl_id: newId('dl'),
+    });
+  }
+  if (tallied.length) sawRoom(saleId, left);
+  const plan = [...taken].map(([shard, units]) => ({ shard, units }));
+  await executeNamed(
+    tx,
+    'jishi_flash_batch_take',
+    sql`
+      with plan as (
+        select * from jsonb_to_recordset(${JSON.stringify(plan)}::jsonb) as p(shard int, units int)
+      ),
+      served as (
+        select * from jsonb_to_recordset(${JSON.stringify(served)}::jsonb)
+          as s(claim_id text, order_id text, shards jsonb, at timestamptz, due_at timestamptz, dl_id text)
+      ),
+      unserved as (
+        select * from jsonb_to_recordset(${JSON.stringify(unserved)}::jsonb)
+          as u(claim_id text, buyer_id text, give_back int)
+      ),
+      took as (
+        update ${flashSaleShards} sh set claimed = sh.claimed + p.units from plan p
+         where sh.flash_sale_id = ${saleId} and sh.shard = p.shard
+        returning 1
+      ),
+      kept as (
+        update ${flashClaims} c set shards = s.shards from served s where c.id = s.claim_id
+        returning 1
+      ),
+      dropped as (
+        delete from ${flashClaims} c using unserved u where c.id = u.claim_id
+        returning 1
+      ),
+      given_back as (
+        update ${flashBuyerTallies} t set taken = t.taken - u.give_back from unserved u
+         where t.flash_sale_id = ${saleId} and t.buyer_id = u.buyer_id and u.give_back > 0
+        returning 1
+      ),
+      due as (
+        insert into ${deadlines} (id, kind, subject_id, due_at, created_at)
+        select distinct on (order_id) dl_id, ${FLASH_CLAIM_ORDER_DUE}, order_id, due_at, at
+          from served order by order_id, due_at desc
+        on conflict (kind, subject_id) where status = 'pending' do nothing
+        returning 1
+      )
+      select (select count(*) from took)::int as took, (select count(*) from kept)::int as kept,
+             (select count(*) from dropped)::int as dropped, (select count(*) from given_back)::int as given_back,
+             (select count(*) from due)::int as due`,
+  );
+  return answers;
 }
 
 /**
@@ -663,163 +1090,6 @@ async function readCheckState(
   };
 }
 
-/**
- * The claim in the database, in one statement when it can: the sale's state (found, live, and with
- * the precheck enough units left by the committed slices), the buyer's tally (conditional upsert),
- * one slice with room that no other transaction holds (SKIP LOCKED, from a random slice) and the
- * claim row. Each step only runs when the one before it passed, in the lock order every writer here
- * follows (tally, then slices, then the claim), and answers what it did, so a refusal names its
- * reason. Only when every slice with room is held by others, or no single slice has room enough,
- * does takeUnits's slower loop run (the tally is then already taken in this transaction).
- * One round trip instead of five: under a stampede the hot slices' locks are held for less time.
- */
-async function claimInDatabase(tx: Tx, input: ClaimInput, now: Date, precheck: boolean): Promise<void> {
-  const { campaignId, buyerId, quantity, orderId } = input;
-  const claimId = newId('fclaim');
-  const at = now.toISOString();
-  const start = randomInt(FLASH_SHARDS);
-  const [r] = await executeNamed(
-    tx,
-    'jishi_flash_claim',
-    sql`
-      with sale as (
-        select s.per_buyer_limit, s.quota,
-               s.status = 'active' and s.starts_at <= ${at}::timestamptz and s.ends_at > ${at}::timestamptz as live,
-               (select coalesce(sum(sh.claimed), 0)::int from ${flashSaleShards} sh
-                 where sh.flash_sale_id = s.id) as claimed
-          from ${flashSales} s where s.id = ${campaignId}
-      ),
-      open as (
-        select per_buyer_limit from sale
-         where live and (not ${precheck}::boolean or claimed + ${quantity}::int <= quota)
-      ),
-      tally as (
-        insert into ${flashBuyerTallies} (flash_sale_id, buyer_id, taken, per_buyer_limit)
-        select ${campaignId}, ${buyerId}, ${quantity}::int, per_buyer_limit from open
-         where ${quantity}::int <= per_buyer_limit
-        on conflict (flash_sale_id, buyer_id) do update
-          set taken = ${flashBuyerTallies}.taken + excluded.taken
-          where ${flashBuyerTallies}.taken + excluded.taken <= ${flashBuyerTallies}.per_buyer_limit
-        returning taken
-      ),
-      pick as (
-        select shard from ${flashSaleShards}
-         where flash_sale_id = ${campaignId} and claimed + ${quantity}::int <= quota
-           and exists (select 1 from tally)
-         order by (shard + ${FLASH_SHARDS}::int - ${start}::int) % ${FLASH_SHARDS}::int
-         limit 1 for update skip locked
-      ),
-      took as (
-        update ${flashSaleShards} s set claimed = s.claimed + ${quantity}::int
-          from pick
-         where s.flash_sale_id = ${campaignId} and s.shard = pick.shard
-        returning s.shard
-      ),
-      claim as (
-        insert into ${flashClaims} (id, flash_sale_id, buyer_id, order_id, quantity, shards, claimed_at)
-        select ${claimId}, ${campaignId}, ${buyerId}, ${orderId}, ${quantity}::int,
-               jsonb_build_array(jsonb_build_array(took.shard, ${quantity}::int)), ${at}::timestamptz
-          from took
-        on conflict (flash_sale_id, order_id) do nothing
-        returning id
-      )
-      select (select count(*) from sale)::int as found,
-             (select live from sale) as live,
-             (select quota - claimed from sale) as room,
-             (select per_buyer_limit from sale) as per_buyer_limit,
-             (select count(*) from open)::int as open,
-             (select count(*) from tally)::int as tallied,
-             (select count(*) from took)::int as took,
-             (select count(*) from claim)::int as claimed`,
-  );
-  if (!r || Number(r.found) === 0) throw notFound('flash_sale_not_found');
-  sawRoom(campaignId, Number(r.room) - Number(r.took) * quantity);
-  if (!r.live) throw conflict('flash_sale_not_active');
-  if (Number(r.open) === 0) throw soldOut();
-  if (Number(r.tallied) === 0) throw overLimit(Number(r.per_buyer_limit));
-  if (Number(r.took) === 1) {
-    if (Number(r.claimed) === 0) throw conflict('flash_claim_duplicate');
-    return;
-  }
-  const taken = await takeUnits(tx, campaignId, quantity);
-  if (!taken) throw soldOut();
-  const claim = await tx
-    .insert(flashClaims)
-    .values({
-      id: claimId,
-      flashSaleId: campaignId,
-      buyerId,
-      orderId,
-      quantity,
-      shards: taken,
-      claimedAt: now,
-    })
-    .onConflictDoNothing({ target: [flashClaims.flashSaleId, flashClaims.orderId] })
-    .returning({ id: flashClaims.id });
-  if (claim.length === 0) throw conflict('flash_claim_duplicate');
-}
-
-/**
- * Takes `quantity` units from the sale's slices (after the buyer's tally, before the claim row, the
- * order every writer here follows) when claimInDatabase's statement found no slice with room that
- * no other transaction holds; answers [[shard, units], ...], or undefined when fewer units are
- * left. When every slice with room is held, waits on one of them (a
- * conditional UPDATE re-checks the room once the holder has committed); when no single slice has
- * room enough (the last units, scattered), locks all slices with room in slice order and spreads the
- * units. Each conditional UPDATE is backed by the slice's CHECK, so no interleaving oversells.
- */
-async function takeUnits(tx: Tx, saleId: string, quantity: number): Promise<[number, number][] | undefined> {
-  for (;;) {
-    const rooms = await tx
-      .select({
-        shard: flashSaleShards.shard,
-        room: sql<number>`(${flashSaleShards.quota} - ${flashSaleShards.claimed})::int`,
-      })
-      .from(flashSaleShards)
-      .where(
-        and(eq(flashSaleShards.flashSaleId, saleId), lt(flashSaleShards.claimed, flashSaleShards.quota)),
-      );
-    if (rooms.reduce((n, r) => n + r.room, 0) < quantity) return undefined;
-    const fits = rooms.filter((r) => r.room >= quantity);
-    if (fits.length) {
-      const pick = fits[randomInt(fits.length)]!;
-      const [won] = await tx
-        .update(flashSaleShards)
-        .set({ claimed: sql`${flashSaleShards.claimed} + ${quantity}` })
-        .where(
-          and(
-            eq(flashSaleShards.flashSaleId, saleId),
-            eq(flashSaleShards.shard, pick.shard),
-            sql`${flashSaleShards.claimed} + ${quantity} <= ${flashSaleShards.quota}`,
-          ),
-        )
-        .returning({ shard: flashSaleShards.shard });
-      if (won) return [[won.shard, quantity]];
-      continue; // someone took that slice's room first: look again
-    }
-    const locked = await tx
-      .select({
-        shard: flashSaleShards.shard,
-        room: sql<number>`(${flashSaleShards.quota} - ${flashSaleShards.claimed})::int`,
-      })
-      .from(flashSaleShards)
-      .where(and(eq(flashSaleShards.flashSaleId, saleId), lt(flashSaleShards.claimed, flashSaleShards.quota)))
-      .orderBy(asc(flashSaleShards.shard))
-      .for('update');
-    if (locked.reduce((n, r) => n + r.room, 0) < quantity) return undefined;
-    const plan: [number, number][] = [];
-    let need = quantity;
-    for (const r of locked) {
-      if (need === 0) break;
-      const units = Math.min(need, r.room);
-      plan.push([r.shard, units]);
-      need -= units;
-    }
-    for (const [shard, units] of plan) await addToShard(tx, saleId, shard, units);
-    return plan;
-  }
-}
-
 async function addToShard(tx: Tx, saleId: string, shard: number, units: number) {
   await tx
     .update(flashSaleShards)
@@ -943,41 +1213,15 @@ async function probeClaims(
   return absent;
 }
 
-/** After the claimer's transaction: settle its admission if the claim committed, refund it if not. */
-function followUp(w: GateWiring, saleId: string, orderId: string, now: Date) {
-  awaitingOutcome.push({ w, saleId, orderId, now });
-  prober ??= runProber();
-}
-
-async function runProber(): Promise<void> {
-  try {
-    await probeLoop();
-  } finally {
-    // Whatever arrived after the loop's last look gets its own round.
-    prober = awaitingOutcome.length ? runProber() : null;
+/** Seeds being read, per sale: the claims that found the gate empty at once share one. */
+const seeding = new Map<string, Promise<void>>();
+function seedGateOnce(db: Db, gate: FlashGate, saleId: string, now: Date): Promise<void> {
+  let p = seeding.get(saleId);
+  if (!p) {
+    p = seedGate(db, gate, saleId, now).finally(() => seeding.delete(saleId));
+    seeding.set(saleId, p);
   }
-}
-
-/** One probe transaction for everything admitted meanwhile (one per claim would double the load). */
-async function probeLoop(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  while (awaitingOutcome.length) {
-    const batch = awaitingOutcome.splice(0, 500);
-    const w = batch[0]!.w;
-    try {
-      const absent = await probeClaims(w.db, batch, batch[0]!.now);
-      await Promise.all(
-        batch.map((i) =>
-          absent.has(`${i.saleId} ${i.orderId}`)
-            ? i.w.gate.refund(i.saleId, i.orderId)
-            : i.w.gate.settle(i.saleId, i.orderId),
-        ),
-      );
-    } catch (err) {
-      // Left pending: the sweep resolves them after PENDING_GRACE_MS.
-      gateError(err, 'followUp');
-    }
-  }
+  return p;
 }
 
 /** Seeds the gate from the committed state (see flash-gate.ts), unless someone already did. */
@@ -1070,12 +1314,13 @@ export async function activeFlashSales(
   tx: Executor,
   skuIds: string[],
   now: Date,
-): Promise<Map<string, { id: string; flashPrice: number; perBuyerLimit: number }>> {
+): Promise<Map<string, { id: string; shopId: string; flashPrice: number; perBuyerLimit: number }>> {
   if (skuIds.length === 0) return new Map();
   const rows = await tx
     .select({
       id: flashSales.id,
       skuId: flashSales.skuId,
+      shopId: flashSales.shopId,
       flashPrice: flashSales.flashPrice,
       perBuyerLimit: flashSales.perBuyerLimit,
     })
@@ -1089,6 +1334,9 @@ export async function activeFlashSales(
       ),
     );
   return new Map(
-    rows.map((r) => [r.skuId, { id: r.id, flashPrice: r.flashPrice, perBuyerLimit: r.perBuyerLimit }]),
+    rows.map((r) => [
+      r.skuId,
+      { id: r.id, shopId: r.shopId, flashPrice: r.flashPrice, perBuyerLimit: r.perBuyerLimit },
+    ]),
   );
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import type { RedisFlashGate } from './flash-gate';
 import {
+  abandonFlashClaims,
   activeFlashSale,
   checkFlashClaim,
   claimFlashQuota,
@@ -23,14 +24,12 @@ beforeAll(async () => {
   ctx = await makeFlashTestApp({}, { poolSize: 40 });
 });
 afterAll(async () => {
-  await useGate(ctx, false);
+  await useGate(false);
   await ctx.close();
 });
 
 const claim = (campaignId: string, buyerId: string, quantity = 1, orderId = newId('ord')) =>
-  ctx.db.transaction((tx) =>
-    claimFlashQuota(tx, { campaignId, buyerId, quantity, orderId }, ctx.clock.now()),
-  );
+  claimFlashQuota(ctx.db, { campaignId, buyerId, quantity, orderId }, ctx.clock.now());
 
 const codeOf = (r: PromiseSettledResult<unknown>) =>
   r.status === 'rejected' ? `${(r.reason as AppError).status} ${(r.reason as AppError).code}` : 'ok';
@@ -61,7 +60,7 @@ async function expectConsistent(saleId: string) {
 describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ redis }) => {
   let gate: RedisFlashGate | undefined;
   beforeAll(async () => {
-    gate = await useGate(ctx, redis);
+    gate = await useGate(redis);
     gateErrors.length = 0;
   });
   afterAll(async () => {
@@ -193,25 +192,74 @@ describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ re
     await expectGateAgrees(sale.id);
   });
 
-  it('a checkout that rolls back after claiming leaves the unit for the next buyer', async () => {
+  it('a claim abandoned by its checkout goes back at once: the next buyer gets the unit', async () => {
     const { sale } = await liveFlashSale(ctx, { quota: 1, perBuyerLimit: 1 });
     const buyer = newId('acct');
-    const failed = await ctx.db
-      .transaction(async (tx) => {
-        await claimFlashQuota(
-          tx,
-          { campaignId: sale.id, buyerId: buyer, quantity: 1, orderId: newId('ord') },
-          ctx.clock.now(),
-        );
-        throw new Error('stock ran out on another line');
-      })
-      .catch((e: Error) => e.message);
-    expect(failed).toBe('stock ran out on another line');
-    await flashGateSettled();
+    const order = newId('ord');
+    await claim(sale.id, buyer, 1, order);
+    expect(codeOf((await Promise.allSettled([claim(sale.id, newId('acct'))]))[0]!)).toBe(
+      '409 flash_sold_out',
+    );
+    await abandonFlashClaims(ctx.db, [order], ctx.clock.now());
     // the same buyer is not over the limit, and the unit is there
     await claim(sale.id, buyer);
     expect((await expectConsistent(sale.id)).claimed).toBe(1);
     await expectGateAgrees(sale.id);
+  });
+
+  it('one batch, each claim its own answer: ok, over the limit, duplicate order, sold out', async () => {
+    const { sale } = await liveFlashSale(ctx, { quota: 5, perBuyerLimit: 1 });
+    const [held, order] = [newId('acct'), newId('ord')];
+    await claim(sale.id, held, 1, order);
+    // Sent together: without the gate they go in one batch (none awaits anything first).
+    const results = await Promise.allSettled([
+      claim(sale.id, newId('acct')),
+      claim(sale.id, held),
+      claim(sale.id, newId('acct'), 1, order),
+      claim(sale.id, newId('acct'), 2),
+      claim(sale.id, newId('acct')),
+      claim(sale.id, newId('acct')),
+      claim(sale.id, newId('acct')),
+      claim(sale.id, newId('acct')),
+    ]);
+    expect(results.map(codeOf)).toEqual([
+      'ok',
+      '422 flash_buyer_limit',
+      '409 flash_claim_duplicate',
+      '422 flash_buyer_limit',
+      'ok',
+      'ok',
+      // The gate admits the repeated order (its first claim is settled) until the database refuses
+      // it, so meanwhile it has one unit fewer to admit: refusing early is all a gate may do.
+      redis ? '409 flash_sold_out' : 'ok',
+      '409 flash_sold_out',
+    ]);
+    expect((await expectConsistent(sale.id)).claimed).toBe(redis ? 4 : 5);
+    await expectGateAgrees(sale.id);
+  });
+
+  it('the same buyer twice at once: the claims go in separate batches, the limit holds', async () => {
+    const { sale } = await liveFlashSale(ctx, { quota: 10, perBuyerLimit: 2 });
+    const buyer = newId('acct');
+    const results = await Promise.allSettled([1, 1, 1].map((q) => claim(sale.id, buyer, q)));
+    expect(results.map(codeOf).sort()).toEqual(['422 flash_buyer_limit', 'ok', 'ok']);
+    const rows = await ctx.db.select().from(flashClaims).where(eq(flashClaims.flashSaleId, sale.id));
+    expect(rows.map((r) => r.buyerId)).toEqual([buyer, buyer]);
+    expect((await expectConsistent(sale.id)).claimed).toBe(2);
+    await expectGateAgrees(sale.id);
+  });
+
+  it('a claim whose order never appears (the checkout crashed) is released by its deadline', async () => {
+    const { sale } = await liveFlashSale(ctx, { quota: 1, perBuyerLimit: 1 });
+    const buyer = newId('acct');
+    await claim(sale.id, buyer);
+    await ctx.advance({ minutes: 1 });
+    expect((await expectConsistent(sale.id)).claimed).toBe(1); // not yet: the checkout may still run
+    await ctx.advance({ minutes: 1 });
+    const s = await expectConsistent(sale.id);
+    expect({ claimed: s.claimed, released: s.released }).toEqual({ claimed: 0, released: 1 });
+    await expectGateAgrees(sale.id);
+    await claim(sale.id, buyer);
   });
 
   it('checkFlashClaim refuses before any transaction: sold out, over the limit; the gate alone answers', async () => {
@@ -279,12 +327,13 @@ describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ re
     const resumed = await seller.owner.post(`/seller/shops/${seller.shopId}/flash-sales/${sale.id}/resume`);
     expect(resumed.status).toBe(200);
     await claim(sale.id, newId('acct'), 2);
-    await ctx.advance({ hours: 1 });
+    expect((await expectConsistent(sale.id)).claimed).toBe(2);
+    await ctx.advance({ hours: 1 }); // (the claim's order never appears: its deadline releases it)
     expect(await activeFlashSale(ctx.db, skuId, ctx.clock.now())).toBeUndefined();
     expect(codeOf((await Promise.allSettled([claim(sale.id, newId('acct'))]))[0]!)).toBe(
       '409 flash_sale_not_active',
     );
-    expect((await expectConsistent(sale.id)).claimed).toBe(2);
+    expect((await expectConsistent(sale.id)).released).toBe(2);
     await expectGateAgrees(sale.id);
     const unknown = await Promise.allSettled([claim('flash_nope', newId('acct'))]);
     expect(codeOf(unknown[0]!)).toBe('404 flash_sale_not_found');
@@ -294,7 +343,7 @@ describe.each(await gateModes())('flash sale claims (Redis gate: $redis)', ({ re
 describe.skipIf(!(await withRedis()))('the gate heals (Redis)', () => {
   let gate: RedisFlashGate;
   beforeAll(async () => {
-    gate = (await useGate(ctx, true))!;
+    gate = (await useGate(true))!;
     gateErrors.length = 0;
   });
 

@@ -43,18 +43,17 @@ export async function makeFlashTestApp(
 }
 
 /**
- * Wires the Redis gate for this file's context (or takes it away). Errors the gate reports (it
+ * Wires the Redis gate (or takes it away). Errors the gate reports (it
  * swallows them so checkout goes on) are collected in `gateErrors`, which tests expect empty.
  */
 export const gateErrors: string[] = [];
-export async function useGate(ctx: TestContext, on: boolean): Promise<RedisFlashGate | undefined> {
+export async function useGate(on: boolean): Promise<RedisFlashGate | undefined> {
   await flashGateSettled();
   configureFlashGate(null);
   if (!on) return undefined;
   const gate = await RedisFlashGate.connect(REDIS_URL);
   configureFlashGate({
     gate,
-    db: ctx.db,
     onError: (err, what) => gateErrors.push(`${what}: ${String(err)}`),
   });
   return gate;

@@ -21,5 +21,15 @@ export {
 } from './checkout';
 export { type PriceResult, priceCart } from './engine';
 export { flashSaleRoutes } from './flash-routes';
-export { activeFlashSale, claimFlashQuota, confirmFlashClaims, releaseFlashClaims } from './flash-sales';
+export {
+  abandonFlashClaims,
+  activeFlashSale,
+  activeFlashSales,
+  type ClaimInput,
+  claimFlashQuota,
+  claimForCheckout,
+  confirmFlashClaims,
+  releaseFlashClaims,
+  setOrderExistsCheck,
+} from './flash-sales';
 export { promotionsRoutes } from './routes';

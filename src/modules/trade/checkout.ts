@@ -1,13 +1,20 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { Executor } from '../../db';
+import type { Db, Executor } from '../../db';
 import { AppError, conflict, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { scheduleDeadline } from '../../kernel/scheduler';
 import type { SkuForSale } from '../catalog';
 import { type RuleSet, returnInsuranceRules, rulesFor, type ShopKind } from '../governance';
 import { reserveStock } from '../inventory';
-import { getShop } from '../merchants';
-import { applyQuote, quoteLines } from '../promotions';
+import type { Shop } from '../merchants';
+import {
+  abandonFlashClaims,
+  activeFlashSales,
+  applyQuote,
+  type ClaimInput,
+  claimForCheckout,
+  quoteLines,
+} from '../promotions';
 import { cartLines, requireSkuForSale } from './cart';
 import { type Order, PAY_BY, recordCreated } from './orders';
 import { cartItems, orderLines, orders, payments, type ShippingAddress } from './schema';
@@ -59,17 +66,90 @@ export interface CheckoutResult {
 }
 
 /**
+ * What a checkout did before its transaction: the ids of its orders with flash-sale lines, chosen
+ * ahead, and the flash-sale units claimed for them (committed already: see claimForCheckout).
+ */
+export interface PreparedCheckout {
+  orderIds: Map<string, string>;
+  flash: ClaimInput[];
+  /** The flash sales in force for the SKUs it looked at, so the transaction need not read them again. */
+  flashSales: { skuIds: Set<string>; sales: Awaited<ReturnType<typeof activeFlashSales>> };
+}
+
+/**
+ * Before the checkout transaction: the flash-sale lines' units are claimed for orders whose ids are
+ * chosen now (one order per shop), so that the claims of concurrent checkouts commit together
+ * instead of each inside its checkout. Refusals (sold out, over the limit) are thrown here, before
+ * any transaction. Undefined for a campaign's order (its own prices replace flash prices). If the
+ * checkout then fails, abandonCheckout releases the claims at once; should that never happen (a
+ * crash), each claim's deadline releases it a couple of minutes later, its order not existing.
+ */
+export async function prepareCheckout(
+  db: Db,
+  buyerId: string,
+  input: CheckoutInput,
+  now: Date,
+): Promise<PreparedCheckout | undefined> {
+  if (input.campaign) return undefined; // a campaign's own prices replace flash prices
+  let lines = input.items ?? (await cartLines(db, buyerId));
+  if (input.skuIds) {
+    const wanted = new Set(input.skuIds);
+    lines = lines.filter((l) => wanted.has(l.skuId));
+  }
+  const skuIds = new Set(lines.map((l) => l.skuId));
+  const sales = await activeFlashSales(db, [...skuIds], now);
+  const orderIds = new Map<string, string>();
+  const flash: ClaimInput[] = [];
+  if (sales.size === 0) return { orderIds, flash, flashSales: { skuIds, sales } };
+  for (const line of lines) {
+    const sale = sales.get(line.skuId);
+    if (!sale) continue;
+    const orderId = orderIds.get(sale.shopId) ?? newId('ord');
+    orderIds.set(sale.shopId, orderId);
+    flash.push({ campaignId: sale.id, buyerId, quantity: line.quantity, orderId });
+  }
+  await claimForCheckout(db, flash, now);
+  return { orderIds, flash, flashSales: { skuIds, sales } };
+}
+
+/** The checkout's transaction failed (or did not place its orders): its flash claims go back now. */
+export async function abandonCheckout(db: Db, prepared: PreparedCheckout | undefined, now: Date) {
+  if (prepared?.orderIds.size) await abandonFlashClaims(db, [...prepared.orderIds.values()], now);
+}
+
+/**
+ * Prepares, checks out in a transaction of its own and abandons on failure (see prepareCheckout):
+ * the whole path of a checkout, for callers that have no transaction of their own to run it in.
+ */
+export async function checkoutNow(
+  db: Db,
+  buyerId: string,
+  input: CheckoutInput,
+  now: Date,
+): Promise<CheckoutResult> {
+  const prepared = await prepareCheckout(db, buyerId, input, now);
+  try {
+    return await db.transaction((tx) => checkout(tx, buyerId, input, now, prepared));
+  } catch (err) {
+    await abandonCheckout(db, prepared, now);
+    throw err;
+  }
+}
+
+/**
  * Turns the buyer's cart (or the chosen lines of it) into one order per shop and one payment for
  * all of them, in the caller's transaction: prices and availability are checked again, every line's
  * units are reserved (a shortage throws 409 `insufficient_stock` and, the transaction rolling back,
  * nothing is written), the bought lines leave the cart, and each order gets its pay-by deadline from
- * its shop kind's rules.
+ * its shop kind's rules. Flash-sale lines need their units claimed before, by prepareCheckout (its
+ * result passed as `prepared`); without it they are refused (409 `flash_claim_missing`).
  */
 export async function checkout(
   tx: Executor,
   buyerId: string,
   input: CheckoutInput,
   now: Date,
+  prepared?: PreparedCheckout,
 ): Promise<CheckoutResult> {
   const campaign = input.campaign;
   if (campaign && (input.couponIds?.length || input.usePoints)) {
@@ -90,10 +170,11 @@ export async function checkout(
   }
 
   const paymentId = newId('pay');
-  const shopsById = new Map<string, NonNullable<Awaited<ReturnType<typeof getShop>>>>();
+  const shopsById = new Map<string, Shop>();
   const ruleSets = new Map<ShopKind, RuleSet>();
-  for (const shopId of byShop.keys()) {
-    const shop = await getShop(tx, shopId);
+  for (const [shopId, shopLines] of byShop) {
+    // Read with its SKUs just above, in this transaction.
+    const shop = shopLines[0]!.sku.shop;
     if (!shop || shop.status === 'closed') throw conflict('shop_not_trading', { shopId });
     shopsById.set(shopId, shop);
     if (!ruleSets.has(shop.kind)) ruleSets.set(shop.kind, await rulesFor(tx, shop.kind, now));
@@ -121,6 +202,7 @@ export async function checkout(
             ]),
           )
         : undefined,
+      flashSales: prepared?.flashSales,
     },
     now,
   );
@@ -154,7 +236,7 @@ export async function checkout(
     const premium = returnInsurance === 'none' ? 0 : returnInsuranceRules(ruleSet.rules).premium;
     planned.push({
       order: {
-        id: newId('ord'),
+        id: prepared?.orderIds.get(shopId) ?? newId('ord'),
         buyerId,
         shopId,
         shopKind: shop.kind,
@@ -242,7 +324,11 @@ export async function checkout(
       reservationId: reservation.id,
     });
   }
-  await applyQuote(tx, { buyerId, paymentId, quote, placed: placedLines }, now);
+  await applyQuote(
+    tx,
+    { buyerId, paymentId, quote, placed: placedLines, flashClaimed: !!prepared?.flash.length },
+    now,
+  );
   for (const { order } of placed) {
     await recordCreated(tx, order, { type: 'buyer', id: buyerId }, now);
     await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now });

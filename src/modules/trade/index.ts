@@ -9,7 +9,16 @@ export {
   startBalancePayment,
 } from './campaign-orders';
 export { addToCart, removeFromCart, setCartQuantity, viewCart } from './cart';
-export { type CheckoutInput, type CheckoutResult, checkout, type OrderCampaign } from './checkout';
+export {
+  abandonCheckout,
+  type CheckoutInput,
+  type CheckoutResult,
+  checkout,
+  checkoutNow,
+  type OrderCampaign,
+  type PreparedCheckout,
+  prepareCheckout,
+} from './checkout';
 export {
   applyLogisticsEvent,
   closeUnpaid,

@@ -1,8 +1,8 @@
 import { registerDeadlineHandler } from '../../kernel/scheduler';
-import { setPaidOrderCheck } from '../promotions';
+import { setOrderExistsCheck, setPaidOrderCheck } from '../promotions';
 import { forfeitDeposit } from './campaign-orders';
 import { closeUnpaid, markShipLate } from './fulfilment';
-import { BALANCE_BY, CONFIRM_BY, hasPaidOrder, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
+import { BALANCE_BY, CONFIRM_BY, getOrder, hasPaidOrder, PAY_BY, SANDBOX_CALLBACK, SHIP_BY } from './orders';
 import { deliverSandboxCallback } from './payments';
 import { autoConfirm } from './receipt';
 
@@ -27,3 +27,5 @@ registerDeadlineHandler(SANDBOX_CALLBACK, async (tx, d, now) => {
 });
 
 setPaidOrderCheck(hasPaidOrder);
+// A flash-sale claim whose order never appeared is released (see releaseUnplacedClaims).
+setOrderExistsCheck(async (tx, orderId) => (await getOrder(tx, orderId)) !== undefined);

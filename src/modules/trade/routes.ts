@@ -11,7 +11,7 @@ import { requireShopRole } from '../merchants';
 import { startBalancePayment } from './campaign-orders';
 import { createCampaign, listCampaigns, type ShipDeadlineCampaign } from './campaigns';
 import { addToCart, MAX_LINE_QUANTITY, removeFromCart, setCartQuantity, viewCart } from './cart';
-import { checkout } from './checkout';
+import { abandonCheckout, checkout, type PreparedCheckout, prepareCheckout } from './checkout';
 import {
   applyLogisticsEvent,
   createShipment,
@@ -385,10 +385,32 @@ export async function tradeRoutes(app: App): Promise<void> {
     },
     async (req, reply) => {
       const { accountId } = requireBuyer(req);
-      return command(req, reply, async (tx) => ({
-        status: 201,
-        body: await checkout(tx, accountId, req.body, clock.now()),
-      }));
+      const now = clock.now();
+      // Flash-sale units are claimed before the transaction (see prepareCheckout) and go back at once
+      // unless it placed the orders (it may fail, or answer from an earlier idempotent request).
+      // A refusal there waits for the command when the request has an idempotency key: a retry of
+      // a checkout that took the last unit must replay its answer, not be told it is sold out.
+      let prepared: PreparedCheckout | undefined;
+      let refusal: unknown;
+      try {
+        prepared = await prepareCheckout(req.server.jishi.database.db, accountId, req.body, now);
+      } catch (err) {
+        if (req.headers['idempotency-key'] === undefined) throw err;
+        refusal = err;
+      }
+      let placed = false;
+      try {
+        await command(req, reply, async (tx) => {
+          if (refusal) throw refusal;
+          const body = await checkout(tx, accountId, req.body, now, prepared);
+          placed = true;
+          return { status: 201, body };
+        });
+      } catch (err) {
+        await abandonCheckout(req.server.jishi.database.db, prepared, now);
+        throw err;
+      }
+      if (!placed) await abandonCheckout(req.server.jishi.database.db, prepared, now);
     },
   );
 
