@@ -540,7 +540,12 @@ export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuFor
   const { images, ...rest } = row;
   const shop = await getShop(tx, row.shopId);
   const trading = !!shop && shopTrading(shop);
-  return { ...rest, productStatus: trading ? rest.productStatus : 'delisted', image: images[0] ?? null, shop };
+  return {
+    ...rest,
+    productStatus: trading ? rest.productStatus : 'delisted',
+    image: images[0] ?? null,
+    shop,
+  };
 }
 
 /** Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0. */
