@@ -10,7 +10,7 @@ import {
   mergeFacts,
   PURCHASE_DAYS_KEPT,
   type ScopeKind,
-  type STAGES,
+  STAGES,
   type StageOrNone,
 } from './aipl-rules';
 import { dayOf } from './days';
@@ -102,9 +102,29 @@ async function upsertFacts(
 }
 
 /**
- * The facts rows of one scope kind (brand or category) for the events that `where` keeps, as one
- * SELECT: what recomputeFacts and rebuildAllFacts insert. The effect of each behaviour is the
- * FILTERs below, which say what effectOf says.
+ * The facts rows of both scope kinds (brand and category) for the events that `where` keeps, as one
+ * SELECT: what recomputeFacts and rebuildAllFacts insert. The events are read once into a
+ * materialized CTE that feeds both kinds (a rebuild share scanned all events once per kind before),
+ * with each behaviour's effect as a small code, so the groupings compare integers, not kind names.
+ * The codes say what effectOf says: 1 passive, 2 view, 3 active, 4 purchase, 5 praise, and 6 a
+ * search (active for a brand, passive for a category); 0 (no kind the rules know) adds nothing.
+ */
+function factsOfEventsSql(where: SQL) {
+  return sql`
+    with e as materialized (
+      select e.shop_id, e.brand_id, e.category_id, e.consumer_id, e.day, e.amount,
+        (case e.kind when 'exposure' then 1 when 'view' then 2 when 'purchase' then 4 when 'share' then 5
+          when 'search' then 6 when 'review' then (case when e.rating = 1 then 5 else 3 end)
+          when 'click' then 3 when 'favourite' then 3 when 'cart' then 3 when 'follow' then 3 when 'join' then 3
+          else 0 end)::smallint as effect
+      from databank_events e where ${where})
+    ${factsOfKindSql('brand')}
+    union all
+    ${factsOfKindSql('category')}`;
+}
+
+/**
+ * The facts rows of one scope kind from the events of the CTE `e`.
  *
  * Built for tens of millions of events: the events are sorted once by 64-bit hashes of the scope
  * and of the consumer (so the sort compares integers, not three strings under the database's
@@ -113,16 +133,12 @@ async function upsertFacts(
  * two latest distinct view days are then read off the sorted array (the first day, and the one after
  * its repeats) instead of by a per-group DISTINCT ... ORDER BY, which costs a sort per consumer.
  */
-function factsOfEventsSql(kind: ScopeKind, where: SQL) {
+function factsOfKindSql(kind: ScopeKind) {
   const column = sql.raw(kind === 'brand' ? 'brand_id' : 'category_id');
   const prefix = kind === 'brand' ? 'brand:' : 'category:';
   // A search is active contact with a brand, passive with a category.
-  const passive = sql.raw(kind === 'brand' ? "('exposure')" : "('exposure', 'search')");
-  const active = sql.raw(
-    kind === 'brand'
-      ? "('click', 'favourite', 'cart', 'follow', 'join', 'search')"
-      : "('click', 'favourite', 'cart', 'follow', 'join')",
-  );
+  const passive = sql.raw(kind === 'brand' ? '(1)' : '(1, 6)');
+  const active = sql.raw(kind === 'brand' ? '(3, 6)' : '(3)');
   return sql`
     select shop_id, scope, consumer_id, exposure_day,
       case when v is null then '{}'::integer[]
@@ -134,17 +150,17 @@ function factsOfEventsSql(kind: ScopeKind, where: SQL) {
       praise_day, spend
     from (
       select e.shop_id, ${prefix} || e.${column} as scope, e.consumer_id,
-        max(e.day) filter (where e.kind in ${passive}) as exposure_day,
-        array_agg(e.day) filter (where e.kind = 'view') as v,
-        max(e.day) filter (where e.kind in ${active} or (e.kind = 'review' and e.rating is distinct from 1)) as active_day,
-        array_agg(e.day) filter (where e.kind = 'purchase') as p,
-        max(e.day) filter (where e.kind = 'share' or (e.kind = 'review' and e.rating = 1)) as praise_day,
-        coalesce(sum(e.amount) filter (where e.kind = 'purchase'), 0) as spend
+        max(e.day) filter (where e.effect in ${passive}) as exposure_day,
+        array_agg(e.day) filter (where e.effect = 2) as v,
+        max(e.day) filter (where e.effect in ${active}) as active_day,
+        array_agg(e.day) filter (where e.effect = 4) as p,
+        max(e.day) filter (where e.effect = 5) as praise_day,
+        coalesce(sum(e.amount) filter (where e.effect = 4), 0) as spend
       from (
         select hashtextextended(e.shop_id || '|' || e.${column}, 0) as hs, hashtextextended(e.consumer_id, 0) as hc,
-          e.shop_id, e.${column}, e.consumer_id, e.kind, e.day, e.amount, e.rating
-        from databank_events e
-        where ${where} and e.${column} is not null
+          e.shop_id, e.${column}, e.consumer_id, e.effect, e.day, e.amount
+        from e
+        where e.${column} is not null
         order by 1, 2, 3, 4, 5, e.day desc
       ) e
       group by e.hs, e.hc, e.shop_id, e.${column}, e.consumer_id
@@ -179,9 +195,7 @@ export async function recomputeFacts(
     await tx.execute(sql`
     with ins as (
       insert into aipl_facts (${FACTS_COLUMNS})
-      ${factsOfEventsSql('brand', sql.join(where, sql` and `))}
-      union all
-      ${factsOfEventsSql('category', sql.join(where, sql` and `))}
+      ${factsOfEventsSql(sql.join(where, sql` and `))}
       returning 1
     )
     select count(*)::int as n from ins`),
@@ -203,15 +217,15 @@ const dialect = new PgDialect();
 export async function rebuildAllFacts(
   database: Database,
   parts = 2,
-  /** Shares per scope kind; by default one per EVENTS_PER_SHARE events. */
-  bucketsPerKind?: number,
+  /** Shares of the consumers; by default about one per EVENTS_PER_SHARE events. */
+  shares?: number,
 ): Promise<number> {
   if (database.kind !== 'postgres' || !database.url) {
     return database.db.transaction((tx) => recomputeFacts(tx));
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await rebuildOnce(database, database.url, parts, bucketsPerKind);
+      return await rebuildOnce(database, database.url, parts, shares);
     } catch (err) {
       if ((err as { code?: string }).code !== '55P03' || attempt >= 5) throw err;
     }
@@ -222,7 +236,7 @@ async function rebuildOnce(
   database: Database,
   url: string,
   parts: number,
-  bucketsPerKind: number | undefined,
+  shares: number | undefined,
 ): Promise<number> {
   await database.db.transaction((tx) => ensureEventStore(tx));
   // Connections of its own, not the pool's: writers waiting for the swap hold pool connections, and
@@ -236,27 +250,28 @@ async function rebuildOnce(
   try {
     await lead.query('select pg_advisory_lock($1)', [REBUILD_LOCK]);
     await lead.query('drop table if exists aipl_facts_rebuild');
-    await lead.query('create table aipl_facts_rebuild (like aipl_facts including defaults)');
+    await lead.query(
+      'create table aipl_facts_rebuild (like aipl_facts including defaults including generated)',
+    );
     await lead.query('begin');
     try {
       await lead.query('lock table aipl_facts in share row exclusive mode');
-      // One share per scope kind, split further by consumer so that each share's sort fits in
-      // work_mem (a spilled sort of 10M rows took 25 of a share's 32 s), run `parts` at a time.
+      // Shares split by consumer, each reading its events once for both scope kinds, small enough
+      // that its sorts fit in work_mem (a spilled sort of 10M rows took 25 of a share's 32 s), and a
+      // multiple of `parts` in number so that the connections finish together.
       const [size] = (
         await lead.query(
           `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 as n from pg_inherits i
            join pg_class c on c.oid = i.inhrelid where i.inhparent = 'databank_events'::regclass`,
         )
       ).rows as { n: number }[];
-      const buckets = bucketsPerKind ?? Math.max(1, Math.ceil(Number(size?.n ?? 0) / EVENTS_PER_SHARE));
-      const queue = (['brand', 'category'] as const).flatMap((kind) =>
-        Array.from({ length: buckets }, (_, k) =>
-          factsOfEventsSql(
-            kind,
-            buckets === 1
-              ? sql`e.shop_id is not null`
-              : sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${buckets} = ${k}`,
-          ),
+      const count =
+        shares ?? Math.max(1, parts * Math.ceil(Number(size?.n ?? 0) / (parts * EVENTS_PER_SHARE)));
+      const queue = Array.from({ length: count }, (_, k) =>
+        factsOfEventsSql(
+          count === 1
+            ? sql`e.shop_id is not null`
+            : sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${count} = ${k}`,
         ),
       );
       const counts: number[] = [];
@@ -313,20 +328,34 @@ async function rebuildOnce(
 }
 
 const REBUILD_WORK_MEM = '1GB';
-/** Events per share: about 650 MB of sort at work_mem 1 GB. */
-const EVENTS_PER_SHARE = 4_000_000;
+/** Events per share: each kind's sort in memory, about 60 MB per 500,000 events, at work_mem 1 GB. */
+const EVENTS_PER_SHARE = 5_000_000;
 const REBUILD_LOCK_WAIT = '5s';
 
 /**
  * The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once.
- * Purchase days are kept newest first, so when none is after `today` (every query about today) the
- * k-th newest day answers "k purchase days within the window" without unnesting the array; only a
- * look at a past day with later purchases counts them one by one.
+ * On or after the row's last day (every query about today) the stage is arithmetic on the stored
+ * deciding days (see aiplFacts). Only a look at a past day before some of the row's facts reads the
+ * arrays: purchase days are kept newest first, so when none is after `today` the k-th newest day
+ * answers "k purchase days within the window"; otherwise they are counted one by one.
  */
 export function stageSql(today: number, w: AiplWindows, as: 'name' | 'rank' = 'name') {
   // `rank` answers 0 (none) to 4 (loyalty): grouping many rows by an integer is cheaper than by text.
   const out = (st: (typeof STAGE_NAMES)[number]) =>
     sql.raw(as === 'name' ? `'${st}'` : String(STAGE_NAMES.indexOf(st)));
+  const k = w.loyaltyMinPurchaseDays;
+  // Every fact is on or before today here, so "within" is only "not too old".
+  const recent = (col: string, days: number) => sql`${today} - ${sql.raw(col)} <= ${days}`;
+  const loyalRecent =
+    k === 2
+      ? recent('aipl_facts.loyal_day', w.loyaltyDays)
+      : sql`(${recent('aipl_facts.praise_day', w.loyaltyDays)} or ${recent(`aipl_facts.purchase_days[${k}]`, w.loyaltyDays)})`;
+  const settled = sql`case
+    when ${loyalRecent} then ${out('loyalty')}
+    when ${recent('aipl_facts.purchase_day', w.purchaseDays)} then ${out('purchase')}
+    when ${recent('aipl_facts.interest_day', w.interestDays)} then ${out('interest')}
+    when ${recent('aipl_facts.aware_day', w.awarenessDays)} then ${out('awareness')}
+    else ${out('none')} end`;
   const within = (col: ReturnType<typeof sql.raw>, days: number) =>
     sql`(${col} <= ${today} and ${today} - ${col} <= ${days})`;
   const days = sql.raw('aipl_facts.purchase_days');
@@ -334,12 +363,13 @@ export function stageSql(today: number, w: AiplWindows, as: 'name' | 'rank' = 'n
       when cardinality(${days}) < ${min} then false
       when ${days}[1] <= ${today} then ${days}[${sql.raw(String(min))}] >= ${today - window}
       else (select count(*) from unnest(${days}) d where d <= ${today} and ${today} - d <= ${window}) >= ${min} end)`;
-  return sql`case
-    when ${purchasedOn(w.loyaltyMinPurchaseDays, w.loyaltyDays)} or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then ${out('loyalty')}
+  const past = sql`case
+    when ${purchasedOn(k, w.loyaltyDays)} or ${within(sql.raw('aipl_facts.praise_day'), w.loyaltyDays)} then ${out('loyalty')}
     when ${purchasedOn(1, w.purchaseDays)} then ${out('purchase')}
     when ${within(sql.raw('aipl_facts.active_day'), w.interestDays)} or ${within(sql.raw('aipl_facts.view_days[2]'), w.interestDays)} then ${out('interest')}
     when ${within(sql.raw('aipl_facts.exposure_day'), w.awarenessDays)} or ${within(sql.raw('aipl_facts.view_days[1]'), w.awarenessDays)} then ${out('awareness')}
     else ${out('none')} end`;
+  return sql`case when aipl_facts.last_day <= ${today} then ${settled} else ${past} end`;
 }
 
 export type StageCounts = Record<(typeof STAGES)[number], number>;
@@ -428,13 +458,14 @@ export async function takeSnapshot(
         group by shop_id, scope, consumer_id
       ), diff as (
         select coalesce(cur.shop_id, prev.shop_id) as shop_id, coalesce(cur.scope, prev.scope) as scope,
-          coalesce(cur.consumer_id, prev.consumer_id) as consumer_id, coalesce(cur.st, 'none') as st
+          coalesce(cur.consumer_id, prev.consumer_id) as consumer_id, coalesce(cur.st, 'none') as st,
+          coalesce(prev.stage, 'none') as from_st
         from cur full join prev
           on prev.shop_id = cur.shop_id and prev.scope = cur.scope and prev.consumer_id = cur.consumer_id
         where coalesce(cur.st, 'none') is distinct from coalesce(prev.stage, 'none')
       ), ins as (
-        insert into aipl_stage_changes (shop_id, scope, consumer_id, day, stage)
-        select shop_id, scope, consumer_id, ${day}, st from diff
+        insert into aipl_stage_changes (shop_id, scope, consumer_id, day, stage, from_stage)
+        select shop_id, scope, consumer_id, ${day}, st, from_st from diff
         on conflict do nothing returning 1
       )
       select (select count(*) from daily)::int as scopes, (select count(*) from ins)::int as changes`),
@@ -474,6 +505,12 @@ export interface Flow {
 /**
  * How consumers moved between the stages they had on two snapshot days. `none` on the left is new,
  * on the right lost. Restricting to an audience (a campaign's consumers) is optional.
+ *
+ * Only the change rows between the two days are read: a consumer's first change after `fromDay`
+ * names the stage they left, the last one up to `toDay` the stage they reached. Everyone else kept
+ * their stage, so they are the day's stage counts (aipl_daily, written by the same snapshot as the
+ * change rows) less those who left each stage. The cost follows the changes in the period, not
+ * the scope's consumers or its history.
  */
 export async function flows(
   tx: Executor,
@@ -483,9 +520,74 @@ export async function flows(
   toDay: number,
   audience?: string[],
 ): Promise<Flow[]> {
+  // An audience needs each member's stage, which the day's counts do not have.
+  if (audience || toDay < fromDay) return flowsByConsumer(tx, shopId, scope, fromDay, toDay, audience);
+  const range = sql`shop_id = ${shopId} and scope = ${scope} and day > ${fromDay} and day <= ${toDay}`;
+  // One statement, so the snapshot days, the changes and the counts are read as of one moment. With
+  // at most one snapshot day in the period each consumer has at most one change in it, and the
+  // changes are counted without grouping by consumer; the other branch is then not run at all.
+  const rows = rowsOf<{ part: 'moved' | 'day'; a: number; b: number; n: number }>(
+    await tx.execute(sql`
+    with days as materialized (
+      select (select max(day) from ${aiplSnapshotDays} where day <= ${fromDay}) as base,
+        (select count(*) from ${aiplSnapshotDays} where day > ${fromDay} and day <= ${toDay}) as between)
+    select 'moved' as part, ascii(from_stage) as a, ascii(stage) as b, count(*)::int as n
+    from aipl_stage_changes where ${range} and (select between from days) <= 1
+    group by 2, 3
+    union all
+    select 'moved', a, b, count(*)::int from (
+      select min(${sql.raw('day * 128 + ascii(from_stage)')}) % 128 as a, max(${STAGE_KEY}) % 128 as b
+      from aipl_stage_changes where ${range} and (select between from days) > 1
+      group by consumer_id) x
+    group by 2, 3
+    union all
+    select 'day', ascii(s.stage), 0, s.n
+    from aipl_daily d cross join lateral (values
+      ('awareness', d.awareness), ('interest', d.interest), ('purchase', d.purchase), ('loyalty', d.loyalty)) s(stage, n)
+    where d.shop_id = ${shopId} and d.scope = ${scope} and d.day = (select base from days)`),
+  );
+  const pairs = new Map<string, Flow>();
+  const add = (from: StageOrNone, to: StageOrNone, n: number) => {
+    if (n === 0 || (from === 'none' && to === 'none')) return;
+    const key = `${from}>${to}`;
+    const f = pairs.get(key) ?? { from, to, consumers: 0 };
+    f.consumers += n;
+    pairs.set(key, f);
+  };
+  const before: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
+  const left: StageCounts = { ...before };
+  for (const r of rows) {
+    const from = stageOfKey(r.a);
+    if (from === 'none') {
+      if (r.part === 'moved') add(from, stageOfKey(r.b), Number(r.n));
+    } else if (r.part === 'day') {
+      before[from] = Number(r.n);
+    } else {
+      add(from, stageOfKey(r.b), Number(r.n));
+      left[from] += Number(r.n);
+    }
+  }
+  for (const st of STAGES) {
+    const stayed = before[st] - left[st];
+    // Counts that do not add up (snapshots taken out of day order) are answered consumer by consumer.
+    if (stayed < 0) return flowsByConsumer(tx, shopId, scope, fromDay, toDay);
+    add(st, st, stayed);
+  }
+  return [...pairs.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to));
+}
+
+/** Flows from each consumer's change rows up to `toDay` (with an audience: its members only). */
+export async function flowsByConsumer(
+  tx: Executor,
+  shopId: string,
+  scope: string,
+  fromDay: number,
+  toDay: number,
+  audience?: string[],
+): Promise<Flow[]> {
   const only = audience ? sql`and consumer_id = any(${pgArray(audience)}::text[])` : sql``;
-  // One walk of the scope's change rows in key order (consumer, day): the latest row at or before a
-  // day is the greatest day*8+stage, a plain max, so no per-consumer sort and no join.
+  // One walk of the scope's change rows: the latest row at or before a day is the greatest
+  // day*128+stage, a plain max, so no per-consumer sort and no join.
   const none = 'n'.charCodeAt(0);
   const rows = rowsOf<{ a: number | null; b: number | null; n: number }>(
     await tx.execute(sql`

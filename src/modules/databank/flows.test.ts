@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { flows as flowsBetween, flowsByConsumer, stageCountsOn } from './aipl';
 import { dayLabel, dayOf } from './days';
 import { makeDatabankMarket } from './testing';
 
@@ -73,6 +74,9 @@ describe('snapshots, flows and the campaign report', () => {
     const { before, after, flows } = r.body;
     expect(before).toEqual({ awareness: 3, interest: 1, purchase: 1, loyalty: 0 });
     expect(after).toEqual({ awareness: 7, interest: 2, purchase: 1, loyalty: 1 });
+    // The report's totals come from the flows; each day counted on its own says the same.
+    expect(await stageCountsOn(ctx.db, m.shopA, scope, day1)).toEqual(before);
+    expect(await stageCountsOn(ctx.db, m.shopA, scope, day1 + 1)).toEqual(after);
     const sumFrom = (stage: string) =>
       flows
         .filter((f: { from: string }) => f.from === stage)
@@ -97,6 +101,24 @@ describe('snapshots, flows and the campaign report', () => {
     expect(late.status).toBe(200);
     expect(late.body.flows).toContainEqual({ from: 'awareness', to: 'none', consumers: 7 });
     expect(late.body.after.awareness).toBe(0);
+    expect(await stageCountsOn(ctx.db, m.shopA, scope, day1 + 1)).toEqual(late.body.before);
+    expect(await stageCountsOn(ctx.db, m.shopA, scope, day2)).toEqual(late.body.after);
+
+    // Read from the changes in the period and the day's counts, flows equal the walk of every
+    // consumer's whole history: over one snapshot day or many, and from before the first.
+    for (const [from, to] of [
+      [day1, day1 + 1],
+      [day1, day2],
+      [day1 + 1, day1 + 2],
+      [day1 + 1, day2],
+      [day1 + 3, day1 + 16],
+      [day1 - 5, day1 + 1],
+      [day2, day2],
+    ] as const) {
+      const fast = await flowsBetween(ctx.db, m.shopA, scope, from, to);
+      expect(fast, `${from} -> ${to}`).toEqual(await flowsByConsumer(ctx.db, m.shopA, scope, from, to));
+      expect(fast.length).toBeGreaterThan(0);
+    }
     for (const stage of ['awareness', 'interest', 'purchase', 'loyalty']) {
       const to = late.body.flows
         .filter((f: { to: string }) => f.to === stage)

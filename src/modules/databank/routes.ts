@@ -6,15 +6,7 @@ import { newId } from '../../kernel/ids';
 import { Amount } from '../../kernel/money';
 import { requireAccount, requireBuyer, requireOperator } from '../identity';
 import { getShop, requireShopRole, staffMemberships } from '../merchants';
-import {
-  assetHistory,
-  flows,
-  funnel,
-  recomputeFacts,
-  scopesOfShop,
-  snapshotTaken,
-  stageCountsOn,
-} from './aipl';
+import { assetHistory, flows, funnel, recomputeFacts, scopesOfShop, snapshotTaken } from './aipl';
 import { EVENT_KINDS, STAGES } from './aipl-rules';
 import {
   addFriend,
@@ -334,8 +326,15 @@ export async function databankRoutes(app: App): Promise<void> {
         now,
       );
     }
-    const before = await stageCountsOn(db, shopId, scope, from, audience);
-    const after = await stageCountsOn(db, shopId, scope, to, audience);
+    // One pass: each side's totals are the flows out of and into each stage (flows.test.ts holds
+    // them to stageCountsOn, which counts each day on its own).
+    const moves = await flows(db, shopId, scope, from, to, audience);
+    const before = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
+    const after = { ...before };
+    for (const f of moves) {
+      if (f.from !== 'none') before[f.from] += f.consumers;
+      if (f.to !== 'none') after[f.to] += f.consumers;
+    }
     const sum = (c: typeof before) => c.awareness + c.interest + c.purchase + c.loyalty;
     const assetsBefore = sum(before);
     const assetsAfter = sum(after);
@@ -351,7 +350,7 @@ export async function databankRoutes(app: App): Promise<void> {
       assetsAfter,
       growth: growth === null ? null : Math.round(growth * 10_000) / 10_000,
       summary: `consumer assets ${pct} (${assetsBefore} -> ${assetsAfter})`,
-      flows: await flows(db, shopId, scope, from, to, audience),
+      flows: moves,
     };
   };
 

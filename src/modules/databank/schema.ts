@@ -60,6 +60,18 @@ export const aiplFacts = pgTable(
     praiseDay: integer('praise_day'),
     /** Fen spent (purchases), for segments. */
     spend: bigint('spend', { mode: 'number' }).notNull().default(0),
+    // The few days that decide the stage, derived by the database from the facts above, so every
+    // writer fills them alike and a stage on a day after all of them is arithmetic on integers
+    // (stageSql), not array work: awareness is aware_day within its window, interest interest_day,
+    // purchase purchase_day, loyalty (two purchase days, the default rule) loyal_day.
+    /** The newest day of any fact: on or after it, the four days below decide the stage. */
+    lastDay: integer('last_day').generatedAlwaysAs(
+      sql`greatest(exposure_day, view_days[1], active_day, purchase_days[1], praise_day)`,
+    ),
+    awareDay: integer('aware_day').generatedAlwaysAs(sql`greatest(exposure_day, view_days[1])`),
+    interestDay: integer('interest_day').generatedAlwaysAs(sql`greatest(active_day, view_days[2])`),
+    purchaseDay: integer('purchase_day').generatedAlwaysAs(sql`purchase_days[1]`),
+    loyalDay: integer('loyal_day').generatedAlwaysAs(sql`greatest(praise_day, purchase_days[2])`),
   },
   (t) => [primaryKey({ columns: [t.shopId, t.scope, t.consumerId] })],
 );
@@ -81,8 +93,13 @@ export const aiplDaily = pgTable(
 
 /**
  * A consumer's stage as a step function: a row on each snapshot day the stage changed (`none` when
- * they dropped out). The stage on day D is the latest row at or before D; flows compare two days.
+ * they dropped out), with the stage it changed from. The stage on day D is the latest row at or
+ * before D. A flow between two days reads only the rows between them (keyed by day first) and the
+ * day's counts in aipl_daily for everyone who did not change. Both stages are in the key so that
+ * it reads the key alone (an index-only scan); a day still has one row per consumer, as the
+ * snapshot of a day is taken once.
  */
+const STAGE_OR_NONE = ['none', 'awareness', 'interest', 'purchase', 'loyalty'] as const;
 export const aiplStageChanges = pgTable(
   'aipl_stage_changes',
   {
@@ -90,9 +107,16 @@ export const aiplStageChanges = pgTable(
     scope: text('scope').notNull(),
     consumerId: text('consumer_id').notNull(),
     day: integer('day').notNull(),
-    stage: text('stage', { enum: ['none', 'awareness', 'interest', 'purchase', 'loyalty'] }).notNull(),
+    stage: text('stage', { enum: STAGE_OR_NONE }).notNull(),
+    /** The stage before this change (`none` for a consumer new to the scope). */
+    fromStage: text('from_stage', { enum: STAGE_OR_NONE }).notNull().default('none'),
   },
-  (t) => [primaryKey({ columns: [t.shopId, t.scope, t.consumerId, t.day] })],
+  (t) => [
+    primaryKey({
+      name: 'aipl_stage_changes_key',
+      columns: [t.shopId, t.scope, t.day, t.consumerId, t.stage, t.fromStage],
+    }),
+  ],
 );
 
 /** The days a shop's scope was snapshotted (a flow needs both of its days taken). */

@@ -83,7 +83,7 @@ describe('Taobao UserBehavior slice', () => {
     ).rejects.toThrow();
     expect(await rebuildAllFacts(ctx.database, 2)).toBe(incremental.length);
     expect(await factsRows(ctx.db)).toEqual(incremental);
-    // Split further by consumer (as for tens of millions of events): six shares, two at a time.
+    // Split by consumer (as for tens of millions of events): three shares, two at a time.
     expect(await rebuildAllFacts(ctx.database, 2, 3)).toBe(incremental.length);
     expect(await factsRows(ctx.db)).toEqual(incremental);
   });
