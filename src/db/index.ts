@@ -49,6 +49,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // ends the process. The pool has already discarded the client and opens a new one on demand,
     // and queries in flight get their own error, so there is nothing more to do here.
     pool.on('error', () => {});
+    // The pool listens only to its idle clients. One that is checked out (a transaction between two
+    // statements) and loses its connection emits 'error' on the client itself, which would likewise
+    // end the process; the transaction's next statement fails on its own, and the pool drops the
+    // broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzleNodePg(pool) as unknown as Db;
     return { db, kind: 'postgres', url: opts.databaseUrl, pool, close: () => pool.end() };
   }
@@ -71,6 +76,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
   }
   // The migrator runs on one dedicated connection holding a session-level advisory lock.
   const client = new pg.Client({ connectionString: database.url });
+  client.on('error', () => {}); // see openDatabase: the statement in flight fails by itself
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(7405321)');

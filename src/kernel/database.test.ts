@@ -100,4 +100,40 @@ describe('openDatabase (PostgreSQL)', () => {
       expect(await count(db, 'select 41 + 1 as n')).toBe(42);
     },
   );
+
+  it.skipIf(!onPostgres)(
+    'survives the connection of a transaction in progress being killed: that transaction fails, the rest goes on',
+    async () => {
+      const db = database.db;
+      const name = new URL((database as Database & { url: string }).url).pathname.slice(1);
+      let inTransaction!: () => void;
+      const between = new Promise<void>((r) => {
+        inTransaction = r;
+      });
+      let resume!: () => void;
+      const resumed = new Promise<void>((r) => {
+        resume = r;
+      });
+      const tx = db.transaction(async (t) => {
+        await t.execute(sql`select 1`);
+        inTransaction();
+        await resumed;
+        await t.execute(sql`select 2`);
+      });
+      await between;
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      const killed = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and state = 'idle in transaction'`,
+        [name],
+      );
+      await admin.end();
+      expect(killed.rowCount).toBe(1);
+      // The client hears of it while no statement is running: that was an uncaught 'error' event.
+      await new Promise((r) => setTimeout(r, 200));
+      resume();
+      await expect(tx).rejects.toThrow();
+      expect(await count(db, 'select 41 + 1 as n')).toBe(42);
+    },
+  );
 });

@@ -243,6 +243,8 @@ async function rebuildOnce(
   // the rebuild must never wait for one of them.
   const connect = async () => {
     const client = new pg.Client({ connectionString: url });
+    // A lost connection fails the statement in flight; between statements it must not end the process.
+    client.on('error', () => {});
     await client.connect();
     return client;
   };
