@@ -58,7 +58,12 @@ export async function main(argv: string[]) {
       }
       drainSeconds = (performance.now() - drainStart) / 1000;
     } finally {
-      server.kill('SIGTERM');
+      // Stopped before its database is dropped below.
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      if (server.exitCode === null && server.signalCode === null) {
+        server.kill('SIGTERM');
+        await exited;
+      }
     }
     const statuses = await database.db.execute(
       `select status, count(*)::int as n from orders group by status order by status`,
