@@ -83,3 +83,14 @@ export function toProblem(err: AppError, locale: Locale): Problem {
   }
   return problem;
 }
+
+/**
+ * PostgreSQL's serialization failure (40001) or deadlock (40P01), anywhere in the error's cause
+ * chain (drizzle wraps the driver's error): the transaction may simply be run again.
+ */
+export function isSerializationConflict(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '40001' || e.code === '40P01') return true;
+  }
+  return false;
+}

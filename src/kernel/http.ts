@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type FieldError, toProblem } from './errors';
+import { AppError, type FieldError, isSerializationConflict, toProblem } from './errors';
 
 const LOCATION: Record<string, FieldError['in']> = {
   body: 'body',
@@ -129,9 +129,3 @@ const BY_STATUS: Record<number, string> = {
   404: 'not_found',
   409: 'conflict',
 };
-
-/** PostgreSQL's serialization failure and deadlock codes: the client may simply retry. */
-function isSerializationConflict(error: unknown): boolean {
-  const code = (error as { code?: string })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
-  return code === '40001' || code === '40P01';
-}

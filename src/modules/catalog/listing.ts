@@ -370,18 +370,16 @@ async function salesFloors(tx: Executor, terms: string[], candidates: number): P
  * sales, id), ranked by their words' score; then every other match, best sellers first (score -1 in
  * the cursor). Each stretch is keyset-paged, so the whole list holds every match exactly once.
  */
-async function byRelevance(
-  tx: Executor,
-  o: {
-    matching: SQL;
-    tsq: SQL;
-    priority?: SQL;
-    after?: SearchCursor;
-    want: number;
-    candidates: number;
-    floors: number[];
-  },
-): Promise<ListRow[]> {
+interface RelevanceQuery {
+  matching: SQL;
+  tsq: SQL;
+  priority?: SQL;
+  after?: SearchCursor;
+  want: number;
+  candidates: number;
+}
+
+async function byRelevance(tx: Executor, o: RelevanceQuery & { floors: number[] }): Promise<ListRow[]> {
   const { after, priority } = o;
   const b = after?.b ?? 0;
   let rows: ListRow[] = [];
@@ -430,15 +428,7 @@ async function byRelevance(
  */
 async function rankedStretch(
   tx: Executor,
-  o: {
-    matching: SQL;
-    tsq: SQL;
-    priority?: SQL;
-    after?: SearchCursor;
-    want: number;
-    candidates: number;
-    floor?: number;
-  },
+  o: RelevanceQuery & { floor?: number },
 ): Promise<{ rows: ListRow[]; edge?: { b: number; c: number; id: string } }> {
   const { after, priority } = o;
   const b = after?.b ?? 0;

@@ -18,7 +18,9 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 
 export const STAGES = ['awareness', 'interest', 'purchase', 'loyalty'] as const;
 export type Stage = (typeof STAGES)[number];
-export type StageOrNone = Stage | 'none';
+/** The stages in order, after `none` (a consumer without one): the order stageSql ranks them in. */
+export const STAGES_OR_NONE = ['none', ...STAGES] as const;
+export type StageOrNone = (typeof STAGES_OR_NONE)[number];
 
 /** A brand's consumers or a category's: the two kinds of AIPL scope. */
 export type ScopeKind = 'brand' | 'category';

@@ -11,6 +11,7 @@ import {
   PURCHASE_DAYS_KEPT,
   type ScopeKind,
   STAGES,
+  STAGES_OR_NONE,
   type StageOrNone,
 } from './aipl-rules';
 import { dayOf } from './days';
@@ -29,9 +30,7 @@ export const categoryScope = (categoryId: string) => `category:${categoryId}`;
  * ascii() of the stored text is cheaper than a CASE over it on every change row.
  */
 const STAGE_KEY = sql.raw('(day * 128 + ascii(stage))');
-/** The stages in order, as stageSql ranks them. */
-const STAGE_NAMES = ['none', 'awareness', 'interest', 'purchase', 'loyalty'] as const;
-const STAGE_BY_LETTER = new Map<number, StageOrNone>(STAGE_NAMES.map((st) => [st.charCodeAt(0), st]));
+const STAGE_BY_LETTER = new Map<number, StageOrNone>(STAGES_OR_NONE.map((st) => [st.charCodeAt(0), st]));
 const stageOfKey = (key: number | null): StageOrNone =>
   key === null ? 'none' : (STAGE_BY_LETTER.get(Number(key) % 128) ?? 'none');
 
@@ -343,8 +342,7 @@ const REBUILD_LOCK_WAIT = '5s';
  */
 export function stageSql(today: number, w: AiplWindows, as: 'name' | 'rank' = 'name') {
   // `rank` answers 0 (none) to 4 (loyalty): grouping many rows by an integer is cheaper than by text.
-  const out = (st: (typeof STAGE_NAMES)[number]) =>
-    sql.raw(as === 'name' ? `'${st}'` : String(STAGE_NAMES.indexOf(st)));
+  const out = (st: StageOrNone) => sql.raw(as === 'name' ? `'${st}'` : String(STAGES_OR_NONE.indexOf(st)));
   const k = w.loyaltyMinPurchaseDays;
   // Every fact is on or before today here, so "within" is only "not too old".
   const recent = (col: string, days: number) => sql`${today} - ${sql.raw(col)} <= ${days}`;
@@ -391,7 +389,7 @@ export async function funnel(
     .groupBy(sql`1`);
   const counts: StageCounts = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
   for (const r of rows) {
-    const stage = STAGE_NAMES[Number(r.rank)];
+    const stage = STAGES_OR_NONE[Number(r.rank)];
     if (stage && stage !== 'none') counts[stage] = Number(r.n);
   }
   return counts;
@@ -504,6 +502,8 @@ export interface Flow {
   consumers: number;
 }
 
+const byStages = (x: Flow, y: Flow) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to);
+
 /**
  * How consumers moved between the stages they had on two snapshot days. `none` on the left is new,
  * on the right lost. Restricting to an audience (a campaign's consumers) is optional.
@@ -575,7 +575,7 @@ export async function flows(
     if (stayed < 0) return flowsByConsumer(tx, shopId, scope, fromDay, toDay);
     add(st, st, stayed);
   }
-  return [...pairs.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to));
+  return [...pairs.values()].sort(byStages);
 }
 
 /** Flows from each consumer's change rows up to `toDay` (with an audience: its members only). */
@@ -603,7 +603,7 @@ export async function flowsByConsumer(
   );
   return rows
     .map((r) => ({ from: stageOfKey(r.a), to: stageOfKey(r.b), consumers: Number(r.n) }))
-    .sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to));
+    .sort(byStages);
 }
 
 /** Stage counts on a snapshot day from the change rows (what the flow's sides add up to). */

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { tstz } from '../../kernel/schema';
+import { STAGES_OR_NONE } from './aipl-rules';
 
 // The behaviour events themselves live in `databank_events`, a table partitioned by day. Drizzle
 // cannot declare partitioning, so events.ts creates it (and its partitions) itself; see
@@ -99,7 +100,6 @@ export const aiplDaily = pgTable(
  * it reads the key alone (an index-only scan); a day still has one row per consumer, as the
  * snapshot of a day is taken once.
  */
-const STAGE_OR_NONE = ['none', 'awareness', 'interest', 'purchase', 'loyalty'] as const;
 export const aiplStageChanges = pgTable(
   'aipl_stage_changes',
   {
@@ -107,9 +107,9 @@ export const aiplStageChanges = pgTable(
     scope: text('scope').notNull(),
     consumerId: text('consumer_id').notNull(),
     day: integer('day').notNull(),
-    stage: text('stage', { enum: STAGE_OR_NONE }).notNull(),
+    stage: text('stage', { enum: STAGES_OR_NONE }).notNull(),
     /** The stage before this change (`none` for a consumer new to the scope). */
-    fromStage: text('from_stage', { enum: STAGE_OR_NONE }).notNull().default('none'),
+    fromStage: text('from_stage', { enum: STAGES_OR_NONE }).notNull().default('none'),
   },
   (t) => [
     primaryKey({

@@ -7,7 +7,13 @@ import { PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { POINTS_EXPIRED, POINTS_LIABILITY, pointsBalance, returnPoints, spendPoints } from '../points';
 import { activeCampaigns, timedPricesFor, usableCoupons } from './campaigns';
 import { type Coupon, type DiscountKind, type FlashPrice, type PriceResult, priceCart } from './engine';
-import { activeFlashSales, confirmFlashClaims, holdPlacedClaims, releaseFlashClaims } from './flash-sales';
+import {
+  activeFlashSales,
+  confirmFlashClaims,
+  type FlashSalesInForce,
+  holdPlacedClaims,
+  releaseFlashClaims,
+} from './flash-sales';
 import { checkoutPoints, coupons, couponTemplates, orderDiscounts, subsidies } from './schema';
 import './messages';
 
@@ -46,7 +52,7 @@ export async function quoteLines(
     /** Item prices of the campaign the lines are bought through (group buy, presale): no flash sale then. */
     itemPrices?: Map<string, FlashPrice>;
     /** The flash sales in force for these SKUs, when the caller has just read them (at `now`). */
-    flashSales?: { skuIds: Set<string>; sales: Awaited<ReturnType<typeof activeFlashSales>> };
+    flashSales?: { skuIds: Set<string>; sales: FlashSalesInForce };
   },
   now: Date,
 ): Promise<Quote> {

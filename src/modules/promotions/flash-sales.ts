@@ -20,6 +20,7 @@ import {
   conflict,
   type FieldError,
   invalidFields,
+  isSerializationConflict,
   notFound,
   ruleViolation,
 } from '../../kernel/errors';
@@ -731,14 +732,6 @@ function nextBatch(queue: ClaimQueue): QueuedClaim[] {
   return batch;
 }
 
-/** Deadlocks (only possible against another process's batch) and serialization failures: tried again. */
-function retryable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === '40P01' || e.code === '40001') return true;
-  }
-  return false;
-}
-
 async function runBatch(db: Db, saleId: string, batch: QueuedClaim[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -750,7 +743,8 @@ async function runBatch(db: Db, saleId: string, batch: QueuedClaim[]): Promise<v
       }
       return;
     } catch (err) {
-      if (attempt < 3 && retryable(err)) continue;
+      // Deadlocks (only possible against another process's batch) and serialization failures.
+      if (attempt < 3 && isSerializationConflict(err)) continue;
       for (const c of batch) c.reject(err);
       return;
     }
@@ -1310,11 +1304,17 @@ registerDeadlineHandler(FLASH_GATE_SWEEP, async (tx, deadline, now) => {
 });
 
 /** The flash sales selling these SKUs now, by SKU, in one query (checkout prices a whole cart). */
+/** Per SKU, the flash sale live on it. */
+export type FlashSalesInForce = Map<
+  string,
+  { id: string; shopId: string; flashPrice: number; perBuyerLimit: number }
+>;
+
 export async function activeFlashSales(
   tx: Executor,
   skuIds: string[],
   now: Date,
-): Promise<Map<string, { id: string; shopId: string; flashPrice: number; perBuyerLimit: number }>> {
+): Promise<FlashSalesInForce> {
   if (skuIds.length === 0) return new Map();
   const rows = await tx
     .select({

@@ -29,6 +29,7 @@ export {
   claimFlashQuota,
   claimForCheckout,
   confirmFlashClaims,
+  type FlashSalesInForce,
   releaseFlashClaims,
   setOrderExistsCheck,
 } from './flash-sales';

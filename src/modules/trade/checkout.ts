@@ -13,6 +13,7 @@ import {
   applyQuote,
   type ClaimInput,
   claimForCheckout,
+  type FlashSalesInForce,
   quoteLines,
 } from '../promotions';
 import { cartLines, requireSkuForSale } from './cart';
@@ -73,7 +74,20 @@ export interface PreparedCheckout {
   orderIds: Map<string, string>;
   flash: ClaimInput[];
   /** The flash sales in force for the SKUs it looked at, so the transaction need not read them again. */
-  flashSales: { skuIds: Set<string>; sales: Awaited<ReturnType<typeof activeFlashSales>> };
+  flashSales: { skuIds: Set<string>; sales: FlashSalesInForce };
+}
+
+/** The lines a checkout buys: the given items, or the buyer's cart; only the chosen SKUs of either. */
+async function linesToBuy(
+  tx: Executor,
+  buyerId: string,
+  input: CheckoutInput,
+  opts: { lock?: boolean } = {},
+) {
+  const lines = input.items ?? (await cartLines(tx, buyerId, opts));
+  if (!input.skuIds) return lines;
+  const wanted = new Set(input.skuIds);
+  return lines.filter((l) => wanted.has(l.skuId));
 }
 
 /**
@@ -91,11 +105,7 @@ export async function prepareCheckout(
   now: Date,
 ): Promise<PreparedCheckout | undefined> {
   if (input.campaign) return undefined; // a campaign's own prices replace flash prices
-  let lines = input.items ?? (await cartLines(db, buyerId));
-  if (input.skuIds) {
-    const wanted = new Set(input.skuIds);
-    lines = lines.filter((l) => wanted.has(l.skuId));
-  }
+  const lines = await linesToBuy(db, buyerId, input);
   const skuIds = new Set(lines.map((l) => l.skuId));
   const sales = await activeFlashSales(db, [...skuIds], now);
   const orderIds = new Map<string, string>();
@@ -156,11 +166,7 @@ export async function checkout(
     throw invalidField(input.couponIds?.length ? '/couponIds' : '/usePoints', 'field.campaign_no_coupons');
   }
   // Locked: a second checkout of the same cart waits, then finds the bought lines gone.
-  let lines = input.items ?? (await cartLines(tx, buyerId, { lock: true }));
-  if (input.skuIds) {
-    const wanted = new Set(input.skuIds);
-    lines = lines.filter((l) => wanted.has(l.skuId));
-  }
+  const lines = await linesToBuy(tx, buyerId, input, { lock: true });
   if (lines.length === 0) throw new AppError(422, 'cart_empty');
 
   const byShop = new Map<string, { sku: SkuForSale; quantity: number }[]>();
