@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config';
 import { type Database, type Executor, migrateDatabase, openDatabase } from '../src/db';
 import { SystemClock } from '../src/kernel/clock';
 import { createBrand } from '../src/modules/catalog';
-import { queryTerms, searchTexts, weightedVectorSql } from '../src/modules/catalog/search';
+import { filterTerms, queryTerms, searchTexts, weightedVectorSql } from '../src/modules/catalog/search';
 import { ensureDefaultRuleSets } from '../src/modules/governance';
 import { createAccount, ensureOperator } from '../src/modules/identity';
 import { payDeposit, submitApplication } from '../src/modules/merchants';
@@ -196,7 +196,7 @@ async function loadCatalogue(
     await db.execute(sql`select id, slug, path, name_zh, name_en from categories`),
   );
   const catById = new Map(cats.map((c) => [c.id, c]));
-  const leaves = new Map<string, { id: string; names: string[] }>();
+  const leaves = new Map<string, { id: string; names: string[]; lineage: string[] }>();
   for (const c of cats) {
     if (!LEAVES[c.slug]) continue;
     // Root first, as categoryLineage answers it.
@@ -204,7 +204,11 @@ async function loadCatalogue(
       .split('/')
       .filter(Boolean)
       .map((id) => catById.get(id));
-    leaves.set(c.slug, { id: c.id, names: lineage.flatMap((l) => (l ? [l.name_zh, l.name_en] : [])) });
+    leaves.set(c.slug, {
+      id: c.id,
+      names: lineage.flatMap((l) => (l ? [l.name_zh, l.name_en] : [])),
+      lineage: lineage.flatMap((l) => (l ? [l.id] : [])),
+    });
   }
   const missing = Object.keys(LEAVES).filter((s) => !leaves.has(s));
   if (missing.length) throw new Error(`the seed has no category ${missing.join(', ')}`);
@@ -320,12 +324,17 @@ interface GeneratedProduct {
   sales: number;
   publishedAt: Date;
   texts: [string, string, string, string];
+  /** `filterTerms`, space-separated (they hold no spaces). */
+  filters: string;
 }
 
 /** One multi-row insert through unnest arrays; the vector is built by the same SQL a single write uses. */
 async function insertProducts(db: Executor, batch: GeneratedProduct[]) {
   const col = <T>(f: (p: GeneratedProduct) => T) => sql.param(batch.map(f));
-  const vector = weightedVectorSql([sql.raw('u.a'), sql.raw('u.b'), sql.raw('u.c'), sql.raw('u.d')]);
+  const vector = weightedVectorSql(
+    [sql.raw('u.a'), sql.raw('u.b'), sql.raw('u.c'), sql.raw('u.d')],
+    sql.raw(`string_to_array(u.f, ' ')`),
+  );
   await db.execute(sql`
     insert into products (id, shop_id, category_id, brand_id, title, description, images, status,
       min_price, max_price, sales_count, search_vector, published_at, created_at, updated_at)
@@ -336,9 +345,9 @@ async function insertProducts(db: Executor, batch: GeneratedProduct[]) {
       ${col((p) => p.images)}::text[], ${col((p) => p.minPrice)}::bigint[], ${col((p) => p.maxPrice)}::bigint[],
       ${col((p) => p.sales)}::integer[], ${col((p) => p.publishedAt.toISOString())}::timestamptz[],
       ${col((p) => p.texts[0])}::text[], ${col((p) => p.texts[1])}::text[], ${col((p) => p.texts[2])}::text[],
-      ${col((p) => p.texts[3])}::text[])
+      ${col((p) => p.texts[3])}::text[], ${col((p) => p.filters)}::text[])
       as u(id, shop_id, category_id, brand_id, title, description, images, min_price, max_price, sales,
-        published_at, a, b, c, d)`);
+        published_at, a, b, c, d, f)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,14 +760,14 @@ const SHOP_NAMES = [
 ];
 
 class ProductGenerator {
-  private readonly leafList: { slug: string; leaf: Leaf; id: string; names: string[] }[];
+  private readonly leafList: { slug: string; leaf: Leaf; id: string; names: string[]; lineage: string[] }[];
   private readonly cumulative: number[];
   /** Indexed words of texts shared by many products (category paths, brands, attribute sets). */
   private readonly words = new Map<string, string>();
 
   constructor(
     private readonly seed: number,
-    leaves: Map<string, { id: string; names: string[] }>,
+    leaves: Map<string, { id: string; names: string[]; lineage: string[] }>,
     private readonly brands: Map<string, { id: string; names: string[] }>,
     private readonly shopIds: string[],
     private readonly now: Date,
@@ -766,7 +775,7 @@ class ProductGenerator {
     this.leafList = Object.entries(LEAVES).map(([slug, leaf]) => ({
       slug,
       leaf,
-      ...(leaves.get(slug) as { id: string; names: string[] }),
+      ...(leaves.get(slug) as { id: string; names: string[]; lineage: string[] }),
     }));
     let sum = 0;
     const weights = this.leafList.map((l) => (sum += l.leaf.weight));
@@ -807,7 +816,13 @@ class ProductGenerator {
     const u = r();
     let li = this.cumulative.findIndex((c) => u < c);
     if (li < 0) li = this.cumulative.length - 1;
-    const { leaf, id: categoryId, names, slug } = this.leafList[li] as (typeof this.leafList)[number];
+    const {
+      leaf,
+      id: categoryId,
+      names,
+      lineage,
+      slug,
+    } = this.leafList[li] as (typeof this.leafList)[number];
     const family: Family = FAMILIES[leaf.family];
 
     // About one listing in five is unbranded (market shops' own goods).
@@ -852,6 +867,7 @@ class ProductGenerator {
         this.cached(`c:${categoryId}`, names, 2),
         this.cached(`a:${attributes.join('|')}`, attributes, 3),
       ],
+      filters: filterTerms({ categoryIds: lineage, minPrice: base }).join(' '),
     };
   }
 }

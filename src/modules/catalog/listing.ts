@@ -7,7 +7,20 @@ import { getShop, shopTrading } from '../merchants';
 import { getCategory } from './categories';
 import { getProduct, getShopProduct, type Product, productBrand, productSkus } from './products';
 import { categories, type ProductStatus, products } from './schema';
-import { estimatedMatches, queryTerms, salesFloorFor, searchQuerySql, searchStatistics } from './search';
+import {
+  bucketTerm,
+  categoryTerm,
+  estimatedMatches,
+  filterQuerySql,
+  filterQueryText,
+  priceBucket,
+  queryTerms,
+  type SearchStatistics,
+  salesFloorFor,
+  searchQuerySql,
+  searchStatistics,
+  TOP_PRICE_BUCKET,
+} from './search';
 import { effectsInForce, notHiddenSql, searchPrioritySql } from './search-adjustments';
 
 export const SEARCH_SORTS = ['relevance', 'sales', 'price_asc', 'price_desc', 'newest'] as const;
@@ -107,23 +120,31 @@ export async function searchProducts(
   tx: Executor,
   f: SearchFilters,
   now: Date,
-  opts: { candidates?: number; salesFloors?: number[] } = {},
+  opts: { candidates?: number; salesFloors?: number[]; priceWalk?: PriceWalkOptions } = {},
 ) {
-  const tsq = searchQuerySql(f.q);
-  const asked: SearchSort = f.sort ?? (tsq ? 'relevance' : 'newest');
+  const words = searchQuerySql(f.q);
+  const asked: SearchSort = f.sort ?? (words ? 'relevance' : 'newest');
   // Without words there is nothing to be relevant to: the best sellers come first (综合排序).
-  const sort: SearchSort = asked === 'relevance' && !tsq ? 'sales' : asked;
+  const sort: SearchSort = asked === 'relevance' && !words ? 'sales' : asked;
   const after = readCursor(f.cursor, sort);
   // Most of the time nothing is adjusted: then the checks are left out and the sort indexes serve.
   const effects = await effectsInForce(tx, now);
   const ranked = effects.has('boosted') || effects.has('demoted');
   const categoryIds = f.categoryId ? await categoryTreeIds(tx, f.categoryId) : undefined;
   if (categoryIds?.length === 0) return { items: [], nextCursor: null };
+  // With words, the category is a filter word of every product beneath it (`filterTerms`): the word
+  // index finds the words within the category at once, where a list of category ids made the
+  // database read every match of the words from the table to check it.
+  const inCategory = words !== undefined && f.categoryId !== undefined;
+  const tsq =
+    words && inCategory
+      ? sql`(${words} && ${filterQuerySql([categoryTerm(f.categoryId as string)])})`
+      : words;
   // Everything but the words: a walk of an order index checks these before the words.
   const filters = and(
     eq(products.status, 'published'),
     effects.has('hidden') ? notHiddenSql(now) : undefined,
-    categoryIds ? inArray(products.categoryId, categoryIds) : undefined,
+    categoryIds && !inCategory ? inArray(products.categoryId, categoryIds) : undefined,
     f.shopId ? eq(products.shopId, f.shopId) : undefined,
     f.brandId ? eq(products.brandId, f.brandId) : undefined,
     f.minPrice !== undefined ? sql`${products.maxPrice} >= ${f.minPrice}` : undefined,
@@ -133,24 +154,46 @@ export async function searchProducts(
   const priority = ranked ? searchPrioritySql(now) : undefined;
   const candidates = opts.candidates ?? RELEVANCE_CANDIDATES;
   const rows =
-    sort === 'relevance' && tsq
+    sort === 'relevance' && tsq && words
       ? await byRelevance(tx, {
           matching,
-          tsq,
+          tsq: words,
           priority,
           after,
           want: f.limit + 1,
           candidates,
           // A floor would leave out boosted products that sell less: with boosts or demotions in
-          // force the candidates are looked for among every match. A filter leaves fewer matches
-          // than the words' statistics tell, by a share they do not know (纯棉 is mostly clothing):
-          // a floor would often hold too few, and the walk of the sales index is then cheaper.
+          // force the candidates are looked for among every match. A filter other than the
+          // category leaves fewer matches than the words' statistics tell, by a share they do not
+          // know: a floor would often hold too few, and the walk of the sales index is then
+          // cheaper. The category is a filter word, whose share the statistics know.
           floors: ranked
             ? []
             : (opts.salesFloors ??
-              (filtered(f) ? [] : await salesFloors(tx, queryTerms(f.q ?? ''), candidates))),
+              (filteredBeyondCategory(f)
+                ? []
+                : await salesFloors(
+                    tx,
+                    [...queryTerms(f.q ?? ''), ...(inCategory ? [categoryTerm(f.categoryId as string)] : [])],
+                    candidates,
+                  ))),
         })
-      : await bySort(tx, { sort, filters, matching, tsq, priority, after, want: f.limit + 1 });
+      : await bySort(tx, {
+          sort,
+          filters,
+          matching,
+          tsq,
+          priority,
+          after,
+          want: f.limit + 1,
+          price: words && {
+            words,
+            categoryId: inCategory ? f.categoryId : undefined,
+            terms: [...queryTerms(f.q ?? ''), ...(inCategory ? [categoryTerm(f.categoryId as string)] : [])],
+            maxPrice: f.maxPrice,
+            walk: opts.priceWalk,
+          },
+        });
 
   const result = page(rows, f.limit, (r): Record<string, unknown> => {
     const key: SearchCursor = { k: sort, id: r.id, b: r.priority };
@@ -163,12 +206,8 @@ export async function searchProducts(
   return { items: result.items.map(toListItem), nextCursor: result.nextCursor };
 }
 
-const filtered = (f: SearchFilters) =>
-  f.categoryId !== undefined ||
-  f.shopId !== undefined ||
-  f.brandId !== undefined ||
-  f.minPrice !== undefined ||
-  f.maxPrice !== undefined;
+const filteredBeyondCategory = (f: SearchFilters) =>
+  f.shopId !== undefined || f.brandId !== undefined || f.minPrice !== undefined || f.maxPrice !== undefined;
 
 // The sales and newest indexes are built `desc nulls last` (drizzle's `.desc()`), and a plain
 // `desc` means nulls first: the order must say so too, or the index cannot serve it and every
@@ -207,6 +246,8 @@ async function bySort(
     priority?: SQL;
     after?: SearchCursor;
     want: number;
+    /** For a price sort with words: see `byPriceBuckets`. */
+    price?: PriceWalk;
   },
 ): Promise<ListRow[]> {
   const { after, priority } = o;
@@ -259,35 +300,167 @@ async function bySort(
   }
   if (priority) order.unshift(sql`${priority} desc`);
   if (o.tsq && !priority && (o.sort === 'price_asc' || o.sort === 'price_desc')) {
-    return byPriceWithWords(tx, {
-      ascending: o.sort === 'price_asc',
-      filters: and(o.filters, keyset) as SQL,
-      matching: and(o.matching, keyset) as SQL,
-      tsq: o.tsq,
-      order,
-      want: o.want,
-    });
+    const ascending = o.sort === 'price_asc';
+    const filters = and(o.filters, keyset) as SQL;
+    // Without a category, the head of the price order is every kind of cheap goods: when it holds
+    // the page (手机壳 under ¥20), walking it is cheapest. Within a category, the category's own
+    // buckets are looked up directly.
+    const page =
+      (o.price?.categoryId
+        ? undefined
+        : await priceHead(tx, { ascending, filters, tsq: o.tsq, order, want: o.want })) ??
+      (o.price &&
+        (await byPriceBuckets(tx, { ascending, filters, order, want: o.want, after: after?.p, ...o.price })));
+    return page ?? pageRows(tx, and(o.matching, keyset) as SQL, order, o.want, undefined);
   }
   return pageRows(tx, and(o.matching, keyset) as SQL, order, o.want, priority);
 }
+
+/** How the bucket walk of a price sort cuts the price order; tests set it to walk small catalogues. */
+export interface PriceWalkOptions {
+  /** About how many products of the catalogue a step of the walk covers (whole buckets, at least one). */
+  stepProducts: number;
+}
+
+/** Below this many estimated matches, reading them all and sorting them is cheaper than a walk. */
+const PRICE_WALK_FROM = 2_000;
+/** A step covers buckets expected to hold about this many times the page's matches. */
+const PRICE_STEP_PAGES = 4;
+const PRICE_STEP_MAX = 50_000;
+
+/**
+ * Words sorted by price, through the price buckets (`filterTerms`): the buckets in price order are
+ * cut into steps of about `stepProducts` products of the catalogue, sized from the statistics so a
+ * step is expected to hold a few pages of matches, and one statement looks up the matches of each
+ * step in turn with the word index (words, category and buckets in one lookup), stopping at the
+ * first steps that hold the page. A bucket's products are all cheaper than the next bucket's, so
+ * the page is the cheapest matches of those steps. Where the cheapest match lies behind many
+ * cheaper products of other kinds (耳机 behind 86,000 phone cases and snacks), the steps before it
+ * cost a lookup of the word index each and no table read, where a walk of the price index read
+ * every one of those products. Undefined without statistics, or when few matches are expected:
+ * then the planner's plan reads them all.
+ */
+interface PriceWalk {
+  /** The buyer's words. */
+  words: SQL;
+  /** The category searched in, if any: the walk then looks up its own buckets (`bucketTerm`). */
+  categoryId?: string;
+  /** The words and the category's filter word, to estimate the matches from the statistics. */
+  terms: string[];
+  maxPrice?: number;
+  walk?: PriceWalkOptions;
+}
+
+async function byPriceBuckets(
+  tx: Executor,
+  o: PriceWalk & { ascending: boolean; filters: SQL; order: SQL[]; want: number; after?: number },
+): Promise<ListRow[] | undefined> {
+  let stepProducts = o.walk?.stepProducts;
+  const stats = stepProducts === undefined ? await searchStatistics(tx) : undefined;
+  if (stepProducts === undefined) {
+    if (!stats) return undefined;
+    const matches = estimatedMatches(stats, o.terms);
+    if (matches < PRICE_WALK_FROM) return undefined;
+    // The walk covers the category's products (or all): a step expects a few pages of matches.
+    const universe = o.categoryId ? shareOf(stats, categoryTerm(o.categoryId)) * stats.rows : stats.rows;
+    stepProducts = Math.min(PRICE_STEP_MAX, (PRICE_STEP_PAGES * o.want * universe) / matches);
+  }
+  const steps = sql`${sql.param(priceSteps(o, stepProducts, stats))}::text[]`;
+  const dir = o.ascending ? sql`asc` : sql`desc`;
+  // Each step reads its matches whole (`offset 0` keeps the planner from walking the price index
+  // instead), sorts them and keeps a page; the walk stops once the steps so far hold the page. The
+  // planner prices a recursive statement at ten rounds of default estimates, past the point where
+  // PostgreSQL compiles it (JIT, 20 to 30 ms here, for a walk of a few ms): not for this statement.
+  const result = await tx.transaction(async (t) => {
+    await t.execute(sql`set local jit = off`);
+    return t.execute(sql`
+    with recursive walk(step, found, ids) as (
+      select 0, 0, array[]::text[]
+      union all
+      select w.step + 1, w.found + coalesce(cardinality(s.ids), 0), coalesce(s.ids, array[]::text[])
+      from walk w
+      cross join lateral (
+        select array_agg(m.id order by m.min_price ${dir}, m.id ${dir}) as ids
+        from (
+          select a.id, a.min_price from (
+            select ${products.id} as id, ${products.minPrice} as min_price from ${products}
+            where ${o.filters}
+              and ${products.searchVector} @@ (${o.words} && (${steps})[w.step + 1]::tsquery)
+            offset 0
+          ) a
+          order by a.min_price ${dir}, a.id ${dir}
+          limit ${o.want}
+        ) m
+      ) s
+      where w.found < ${o.want} and w.step < cardinality(${steps})
+    )
+    select u.id from walk, unnest(walk.ids) with ordinality as u(id, n)
+    order by walk.step, u.n
+    limit ${o.want}`);
+  });
+  const ids = (result as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  return pageRows(tx, inArray(products.id, ids), o.order, o.want, undefined);
+}
+
+/**
+ * The steps of a bucket walk, in the sort's order, as tsquery texts (`'p:3' | 'p:4'`): from the
+ * cursor's bucket (or the first) to the last the price filter allows. A product without a price
+ * (`p:none`) sorts last going up and first going down, and only on a first page, as in the order.
+ */
+function priceSteps(
+  o: { ascending: boolean; after?: number; maxPrice?: number; categoryId?: string },
+  stepProducts: number,
+  stats: SearchStatistics | undefined,
+): string[] {
+  const cap = o.maxPrice === undefined ? TOP_PRICE_BUCKET : priceBucket(o.maxPrice);
+  const term = (b: number | null) => bucketTerm(b, o.categoryId);
+  const unpriced = o.after === undefined && o.maxPrice === undefined;
+  const buckets: string[] = [];
+  if (o.ascending) {
+    for (let b = o.after === undefined ? 0 : priceBucket(o.after); b <= cap; b++) buckets.push(term(b));
+    if (unpriced) buckets.push(term(null));
+  } else {
+    if (unpriced) buckets.push(term(null));
+    for (let b = Math.min(cap, o.after === undefined ? cap : priceBucket(o.after)); b >= 0; b--) {
+      buckets.push(term(b));
+    }
+  }
+  // A bucket not among the common words is mostly near empty (prices cluster at shelf prices):
+  // counted at a tenth of the rarest share, so a run of them makes one step, not one each.
+  const size = (t: string) => (stats ? (stats.wordShare.get(t) ?? stats.rareShare / 10) * stats.rows : 1);
+  const steps: string[][] = [];
+  let held = Number.POSITIVE_INFINITY;
+  for (const t of buckets) {
+    if (held >= stepProducts) {
+      steps.push([]);
+      held = 0;
+    }
+    steps.at(-1)?.push(t);
+    held += size(t);
+  }
+  return steps.map((step) => filterQueryText([], step));
+}
+
+/** A word's share of products; one not among the common words holds at most the rarest share. */
+const shareOf = (stats: SearchStatistics, term: string) => stats.wordShare.get(term) ?? stats.rareShare;
 
 /** Products at the head of the price order looked at for the words before the planner's plan. */
 const PRICE_WALK = 2_000;
 
 /**
- * Words sorted by price. The planner walks the price index when it expects the matches spread
- * evenly over prices, or reads every match when it expects few; for two words it underestimates
- * how often they go together (手机 壳: 2,400 against 42,000) and reads thousands of matches where
- * the cheapest products hold the page. So the head of the price order is walked first, a bounded
- * stretch checked against the words outside the walk (so it stays a walk): when it holds the page,
- * that is the page; otherwise the planner chooses. Goods of a kind cluster in price, and a common
- * word whose cheapest match lies far into the price order (耳机 starts at ¥49.90, behind 86,000
- * cheaper products of 1M) stays costly either way: see bench/RESULTS.md.
+ * Words sorted by price, the head of the price order first. The planner walks the price index when
+ * it expects the matches spread evenly over prices, or reads every match when it expects few; for
+ * two words it underestimates how often they go together (手机 壳: 2,400 against 42,000) and reads
+ * thousands of matches where the cheapest products hold the page. So a bounded stretch of the head
+ * is walked, checked against the words outside the walk (so it stays a walk): when it holds the
+ * page, that is the page (undefined otherwise). A word whose cheapest match lies far into the price
+ * order (耳机 starts at ¥49.90, behind 86,000 cheaper products of 1M) is left to `byPriceBuckets`.
  */
-async function byPriceWithWords(
+async function priceHead(
   tx: Executor,
-  o: { ascending: boolean; filters: SQL; matching: SQL; tsq: SQL; order: SQL[]; want: number },
-): Promise<ListRow[]> {
+  o: { ascending: boolean; filters: SQL; tsq: SQL; order: SQL[]; want: number },
+): Promise<ListRow[] | undefined> {
   const dir = o.ascending ? sql`asc` : sql`desc`;
   const walked = await tx.execute(sql`
     select w.id from (
@@ -302,7 +475,7 @@ async function byPriceWithWords(
   const ids = (walked as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
   return ids.length === o.want
     ? pageRows(tx, inArray(products.id, ids), o.order, o.want, undefined)
-    : pageRows(tx, o.matching, o.order, o.want, undefined);
+    : undefined;
 }
 
 /**

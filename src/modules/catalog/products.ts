@@ -114,10 +114,13 @@ function checkTitle(title: string | undefined, errors: FieldError[]): void {
   }
 }
 
-/** What search indexes for a product: its title, brand names, category path names, SKU attribute values. */
+/**
+ * What search indexes for a product: its title, brand names, category path names, SKU attribute
+ * values, and as filter words its category path and lowest price.
+ */
 async function searchDocument(
   tx: Executor,
-  p: { title: string; brandId: string | null; categoryId: string },
+  p: { title: string; brandId: string | null; categoryId: string; minPrice: number | null },
   attributes: Record<string, string>[],
 ): Promise<SearchDocument> {
   const [brand] = p.brandId ? await tx.select().from(brands).where(eq(brands.id, p.brandId)) : [];
@@ -127,14 +130,21 @@ async function searchDocument(
     brand: brand ? [brand.name, brand.nameEn ?? ''] : [],
     category: lineage.flatMap((c) => [c.nameZh, c.nameEn]),
     attributes: [...new Set(attributes.flatMap((a) => Object.values(a)))],
+    categoryIds: lineage.map((c) => c.id),
+    minPrice: p.minPrice,
   };
 }
 
-/** Rebuilds the search vector of these products (after a category rename, say). */
+/** Rebuilds the search vector of these products (after a category rename or a price change, say). */
 export async function reindexProducts(tx: Executor, productIds: string[]): Promise<void> {
   for (const id of productIds) {
     const [p] = await tx
-      .select({ title: products.title, brandId: products.brandId, categoryId: products.categoryId })
+      .select({
+        title: products.title,
+        brandId: products.brandId,
+        categoryId: products.categoryId,
+        minPrice: products.minPrice,
+      })
       .from(products)
       .where(eq(products.id, id));
     if (!p) continue;
@@ -182,9 +192,10 @@ export async function createProduct(
   const id = newId('prod');
   const title = input.title.trim();
   const brandId = input.brandId ?? null;
+  const prices = priceRange(input.skus);
   const doc = await searchDocument(
     tx,
-    { title, brandId, categoryId: input.categoryId },
+    { title, brandId, categoryId: input.categoryId, minPrice: prices.minPrice },
     input.skus.map((s) => s.attributes ?? {}),
   );
   await tx.insert(products).values({
@@ -197,7 +208,7 @@ export async function createProduct(
     images: input.images ?? [],
     status: 'draft',
     shipWithinHours: input.shipWithinHours ?? null,
-    ...priceRange(input.skus),
+    ...prices,
     searchVector: searchVectorSql(doc),
     createdAt: now,
     updatedAt: now,
@@ -268,6 +279,7 @@ async function lockShopProduct(tx: Executor, shopId: string, productId: string):
   return row;
 }
 
+/** Sets the price range from the active SKUs and rebuilds the search vector (its price bucket and SKU words). */
 async function refreshPriceRange(tx: Executor, productId: string, now: Date): Promise<void> {
   await tx
     .update(products)
@@ -277,6 +289,7 @@ async function refreshPriceRange(tx: Executor, productId: string, now: Date): Pr
       updatedAt: now,
     })
     .where(eq(products.id, productId));
+  await reindexProducts(tx, [productId]);
 }
 
 async function activeSkuCount(tx: Executor, productId: string): Promise<number> {
@@ -427,7 +440,6 @@ export async function addSku(
     actorId: opts.actorId,
   });
   await refreshPriceRange(tx, productId, now);
-  await reindexProducts(tx, [productId]);
   await emit(
     tx,
     'product.updated',
@@ -480,7 +492,6 @@ export async function updateSku(
     .where(eq(skus.id, skuId))
     .returning();
   await refreshPriceRange(tx, productId, now);
-  if (patch.attributes) await reindexProducts(tx, [productId]);
   const changes = Object.keys(patch)
     .filter((k) => patch[k as keyof SkuPatch] !== undefined)
     .sort();

@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
-import { type SearchFilters, searchProducts } from './listing';
-import { recordSales } from './products';
-import { estimatedMatches, queryTerms, salesFloorFor, searchStatistics } from './search';
+import type { Executor } from '../../db';
+import { type SearchFilters, type SearchSort, searchProducts } from './listing';
+import { recordSales, updateSku } from './products';
+import {
+  estimatedMatches,
+  priceBucket,
+  priceBucketSql,
+  queryTerms,
+  salesFloorFor,
+  searchStatistics,
+} from './search';
 import { setSearchAdjustment } from './search-adjustments';
 import { listProduct, makeCategories, makeShop, makeWarehouse } from './testing';
 
@@ -13,14 +22,17 @@ describe('relevance over a bounded candidate set', () => {
   let ctx: TestContext;
   const P: Record<string, string> = {};
   const prices: Record<string, number> = {};
+  let shop1: string;
   let shop2: string;
+  let cats: Awaited<ReturnType<typeof makeCategories>>;
+  const skuOf: Record<string, string> = {};
 
   beforeAll(async () => {
     ctx = await makeTestApp();
-    const cats = await makeCategories(ctx);
+    cats = await makeCategories(ctx);
     const o1 = await signUp(ctx);
     const o2 = await signUp(ctx);
-    const shop1 = await makeShop(ctx, o1, 'market');
+    shop1 = await makeShop(ctx, o1, 'market');
     shop2 = await makeShop(ctx, o2, 'market');
     const w1 = await makeWarehouse(o1, shop1);
     const w2 = await makeWarehouse(o2, shop2);
@@ -43,6 +55,7 @@ describe('relevance over a bounded candidate set', () => {
         price,
       });
       P[key] = p.id;
+      skuOf[key] = p.skus[0]?.id as string;
       prices[key] = price;
       await recordSales(ctx.db, p.id, sales);
       await ctx.advance({ minutes: 1 });
@@ -121,6 +134,147 @@ describe('relevance over a bounded candidate set', () => {
       const one = await searchProducts(ctx.db, { q: '碎花', sort, limit: 5 }, ctx.clock.now());
       expect(one.items.map((i) => name(i.id))).toEqual(['floral']);
     }
+  });
+
+  /** Every page of a price-sorted search, followed by cursor, as listing keys. */
+  async function byPricePages(
+    f: Omit<SearchFilters, 'limit' | 'cursor'>,
+    limit: number,
+    stepProducts?: number,
+  ) {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const r = await searchProducts(
+        ctx.db,
+        { ...f, limit, cursor },
+        ctx.clock.now(),
+        stepProducts === undefined ? {} : { priceWalk: { stepProducts } },
+      );
+      out.push(...r.items.map((i) => name(i.id)));
+      if (!r.nextCursor) return out;
+      cursor = r.nextCursor;
+    }
+    throw new Error('more than 10 pages');
+  }
+
+  it('walks the price buckets in order, a bucket or all of them a step, in the category or not', async () => {
+    const expected = (sort: SearchSort, keep: (k: string) => boolean) => {
+      const keys = Object.keys(P)
+        .filter(keep)
+        .sort((a, b) => {
+          const d =
+            (prices[a] as number) - (prices[b] as number) || ((P[a] as string) < (P[b] as string) ? -1 : 1);
+          return sort === 'price_asc' ? d : -d;
+        });
+      return keys;
+    };
+    // 5900, 9900, 19900 and 29900 fen fall in four buckets.
+    expect(new Set(Object.values(prices).map(priceBucket)).size).toBe(4);
+    for (const sort of ['price_asc', 'price_desc'] as const) {
+      for (const stepProducts of [1, 3, 1_000_000]) {
+        for (const limit of [1, 2, 3, 100]) {
+          const at = `${sort} step ${stepProducts} limit ${limit}`;
+          expect(await byPricePages({ q: '连衣裙', sort }, limit, stepProducts), at).toEqual(
+            expected(sort, () => true),
+          );
+          // Within the category (its filter words), and within a price cap.
+          expect(
+            await byPricePages({ q: '连衣裙', sort, categoryId: cats.womens.id }, limit, stepProducts),
+            at,
+          ).toEqual(expected(sort, () => true));
+          expect(
+            await byPricePages({ q: '连衣裙', sort, categoryId: cats.digital.id }, limit, stepProducts),
+            at,
+          ).toEqual([]);
+          expect(await byPricePages({ q: '连衣裙', sort, maxPrice: 9900 }, limit, stepProducts), at).toEqual(
+            expected(sort, (k) => (prices[k] as number) <= 9900),
+          );
+          expect(await byPricePages({ q: '长裙', sort, minPrice: 9000 }, limit, stepProducts), at).toEqual([
+            'long',
+          ]);
+        }
+      }
+    }
+  });
+
+  it('moves a product to its new price bucket when its price changes', async () => {
+    // Knit (5900) becomes the dearest: the walk finds it in its new bucket, not the old one.
+    await updateSku(ctx.db, shop1, P.knit as string, skuOf.knit as string, { price: 99900 }, ctx.clock.now());
+    prices.knit = 99900;
+    try {
+      for (const stepProducts of [1, 1_000_000]) {
+        const asc = await byPricePages({ q: '连衣裙', sort: 'price_asc' }, 2, stepProducts);
+        expect(asc.at(-1)).toBe('knit');
+        expect(asc).toHaveLength(6);
+        expect((await byPricePages({ q: '连衣裙', sort: 'price_desc' }, 2, stepProducts))[0]).toBe('knit');
+        expect(
+          await byPricePages({ q: '连衣裙', sort: 'price_asc', maxPrice: 6000 }, 2, stepProducts),
+        ).toEqual(['velvet']);
+      }
+    } finally {
+      await updateSku(
+        ctx.db,
+        shop1,
+        P.knit as string,
+        skuOf.knit as string,
+        { price: 5900 },
+        ctx.clock.now(),
+      );
+      prices.knit = 5900;
+    }
+  });
+
+  it('builds the filter words in the migration as a product write does', async () => {
+    // The price bucket in SQL is the one in JavaScript, on either database.
+    const fens = [
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      7,
+      8,
+      9,
+      990,
+      4096,
+      4990,
+      5119,
+      5120,
+      19900,
+      2 ** 40 + 12345,
+      2 ** 53 - 1,
+    ];
+    const r = await ctx.db.execute(
+      sql`select ${priceBucketSql(sql`f`)} as b from unnest(${sql.param(fens)}::bigint[]) with ordinality as u(f, n) order by n`,
+    );
+    expect((r as unknown as { rows: { b: number }[] }).rows.map((x) => Number(x.b))).toEqual(
+      fens.map(priceBucket),
+    );
+    // Strip the filter words from the vectors, run the migration's statement: the same vectors.
+    const vectors = async (db: Executor = ctx.db) =>
+      (
+        (await db.execute(
+          sql`select id, search_vector::text as v from products where id in (${sql.join(
+            Object.values(P).map((id) => sql`${id}`),
+            sql`, `,
+          )}) order by id`,
+        )) as unknown as { rows: { id: string; v: string }[] }
+      ).rows;
+    const written = await vectors();
+    expect(written[0]?.v).toContain(`'c:${cats.womens.id}'`);
+    await ctx.db.transaction(async (tx) => {
+      await tx.execute(sql`update products set search_vector = ts_delete(search_vector,
+        array(select u.lexeme from unnest(search_vector) u where u.lexeme like 'c:%' or u.lexeme like 'p:%'))`);
+      expect((await vectors(tx))[0]?.v).not.toContain("'c:");
+      await tx.execute(
+        sql.raw(
+          readFileSync(new URL('../../../drizzle/0006_search_filter_terms.sql', import.meta.url), 'utf8'),
+        ),
+      );
+    });
+    expect(await vectors()).toEqual(written);
   });
 
   it('takes boosted products into the candidate set first', async () => {

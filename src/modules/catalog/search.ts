@@ -70,6 +70,9 @@ export interface SearchDocument {
   brand: string[];
   category: string[];
   attributes: string[];
+  /** The category and its ancestors, root first, and the lowest price: see `filterTerms`. */
+  categoryIds?: string[];
+  minPrice?: number | null;
 }
 
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
@@ -81,12 +84,61 @@ export function searchTexts(doc: SearchDocument): [string, string, string, strin
 }
 
 /**
- * The tsvector built from the four word lists of `searchTexts`, given as SQL (bound parameters, or
- * columns of a bulk insert, so a bulk load builds exactly the vector a single write does).
+ * Filter words: the product's category and each of its ancestors (`c:<id>`) and its price bucket
+ * (`p:<n>`), so that words within a category, or within a stretch of prices, are one lookup of the
+ * word index instead of reading every match from the table. A buyer's query never holds them (its
+ * words are letters and digits), and ranking looks only at the buyer's words. They change only when
+ * the product or its category is edited; sales, which change with every order, are not among them.
  */
-export function weightedVectorSql(texts: readonly [SQL, SQL, SQL, SQL]): SQL {
+export function filterTerms(doc: Pick<SearchDocument, 'categoryIds' | 'minPrice'>): string[] {
+  const bucket = doc.minPrice === null || doc.minPrice === undefined ? null : priceBucket(doc.minPrice);
+  const ids = doc.categoryIds ?? [];
+  return [...ids.map(categoryTerm), bucketTerm(bucket), ...ids.map((id) => bucketTerm(bucket, id))];
+}
+
+export const categoryTerm = (categoryId: string) => `c:${categoryId}`;
+
+/**
+ * The filter word of a price bucket (`p:<bucket>`; `p:none` while no SKU is on sale), or of a price
+ * bucket within a category (`c:<id>:<bucket>`): a price sort within a category looks up only the
+ * category's products of each bucket, not every product of the bucket.
+ */
+export const bucketTerm = (bucket: number | null, categoryId?: string) =>
+  `${categoryId ? `c:${categoryId}:` : 'p:'}${bucket ?? 'none'}`;
+
+/**
+ * The price bucket of a price in fen: four to each doubling (¥40.96 to ¥51.19 is one), so a bucket
+ * holds prices within a quarter of each other and a price sort reads the buckets in order. Bucket
+ * 0 holds 0; integers only, so the SQL of the migration that added them (`priceBucketSql`) agrees.
+ */
+export function priceBucket(fen: number): number {
+  if (fen < 1) return 0;
+  let k = 0;
+  while (2 ** (k + 1) <= fen) k++;
+  return 1 + 4 * k + Math.floor(((fen - 2 ** k) * 4) / 2 ** k);
+}
+
+/** The highest bucket a price can fall in (a bigint price is below 2^63 fen). */
+export const TOP_PRICE_BUCKET = 1 + 4 * 62 + 3;
+
+/** `priceBucket` in SQL, for a bigint expression: exact integer arithmetic, as in JavaScript. */
+export function priceBucketSql(fen: SQL): SQL {
+  return sql`(SELECT CASE WHEN b.fen < 1 THEN 0
+      ELSE 1 + 4 * b.k + ((CASE WHEN b.k >= 2 THEN b.fen >> (b.k - 2) ELSE b.fen << (2 - b.k) END) - 4)::integer END
+    FROM (SELECT (${fen})::bigint AS fen, 64 - position('1' in (${fen})::bigint::bit(64)::text) AS k) b)`;
+}
+
+/**
+ * The tsvector built from the four word lists of `searchTexts` and the `filterTerms`, given as SQL
+ * (bound parameters, or columns of a bulk insert, so a bulk load builds exactly the vector a single
+ * write does).
+ */
+export function weightedVectorSql(texts: readonly [SQL, SQL, SQL, SQL], filters: SQL): SQL {
   return sql.join(
-    texts.map((t, i) => sql`setweight(to_tsvector('simple', ${t}), ${sql.raw(`'${WEIGHTS[i]}'`)})`),
+    [
+      ...texts.map((t, i) => sql`setweight(to_tsvector('simple', ${t}), ${sql.raw(`'${WEIGHTS[i]}'`)})`),
+      sql`array_to_tsvector(${filters}::text[])`,
+    ],
     sql` || `,
   );
 }
@@ -94,7 +146,7 @@ export function weightedVectorSql(texts: readonly [SQL, SQL, SQL, SQL]): SQL {
 /** SQL for the product's tsvector; every text is a bound parameter. */
 export function searchVectorSql(doc: SearchDocument): SQL {
   const [a, b, c, d] = searchTexts(doc);
-  return sql`(${weightedVectorSql([sql`${a}`, sql`${b}`, sql`${c}`, sql`${d}`])})`;
+  return sql`(${weightedVectorSql([sql`${a}`, sql`${b}`, sql`${c}`, sql`${d}`], sql`${sql.param(filterTerms(doc))}`)})`;
 }
 
 /** The tsquery for a buyer's words, ANDed; undefined when nothing searchable is left. */
@@ -102,6 +154,20 @@ export function searchQuerySql(q: string | undefined): SQL | undefined {
   const terms = queryTerms(q ?? '');
   if (terms.length === 0) return undefined;
   return sql`plainto_tsquery('simple', ${terms.join(' ')})`;
+}
+
+/** A tsquery of filter words, all of them (`'c:x' & 'c:y'`). */
+export function filterQuerySql(all: string[]): SQL {
+  return sql`${filterQueryText(all)}::tsquery`;
+}
+
+/** tsquery text for all of `all` and, when given, one of `anyOf` (`'c:x' & ('p:3' | 'p:4')`). */
+export function filterQueryText(all: string[], anyOf: string[] = []): string {
+  // Quoted lexemes, read as they are: no parsing, so a `:` stays part of the word.
+  const lexeme = (t: string) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  const parts = all.map(lexeme);
+  if (anyOf.length) parts.push(`(${anyOf.map(lexeme).join(' | ')})`);
+  return parts.join(' & ');
 }
 
 /**
