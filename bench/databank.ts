@@ -42,6 +42,8 @@ export async function main(argv: string[]) {
       brands: { type: 'string', default: '500' },
       queries: { type: 'string', default: '200' },
       real: { type: 'boolean', default: false },
+      // Only the ingest (events/s), for comparing ingest changes without the rebuild and snapshots.
+      'ingest-only': { type: 'boolean', default: false },
     },
   });
   if (values.real) return realCheck();
@@ -77,6 +79,15 @@ export async function main(argv: string[]) {
       console.log(`ingested ${total.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s`);
       // What autovacuum does soon after a bulk load; the rebuild's plan depends on it.
       await db.execute('analyze databank_events');
+    }
+    if (values['ingest-only']) {
+      const summary = {
+        eventsPerSecond: Math.round(total / ingestSeconds),
+        ingestSeconds,
+        loadAverage: loadavg(),
+      };
+      console.log(JSON.stringify(summary));
+      return;
     }
 
     const r0 = performance.now();

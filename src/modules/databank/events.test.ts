@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { factsRows } from './aipl';
 import { dayLabel, dayOf } from './days';
-import { eventPartitions, partitionName } from './events';
+import { type BehaviourEvent, copyEvents, eventPartitions, partitionName } from './events';
 import { makeDatabankMarket } from './testing';
 
 let ctx: TestContext;
@@ -187,5 +187,121 @@ describe('tenancy of the data bank', () => {
     expect(rebuilt.body).toEqual({ rows: before.length });
     expect(await factsRows(ctx.db, m.shopA)).toEqual(before);
     expect((await factsRows(ctx.db, m.shopB)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('copyEvents (the bulk path)', () => {
+  const stored = async () =>
+    (
+      (await ctx.db.execute(sql`
+        select id, (extract(epoch from occurred_at) * 1000)::bigint::text as at, day, kind, consumer_id,
+          device_id, shop_id, product_id, sku_id, brand_id, category_id, channel, region, quantity,
+          amount::text as amount, rating, source, (extract(epoch from received_at) * 1000)::bigint::text as received
+        from databank_events where source = 'bulk' order by id`)) as unknown as {
+        rows: Record<string, unknown>[];
+      }
+    ).rows;
+
+  it('stores every field as given, and a second load of the same events stores nothing', async () => {
+    const now = ctx.clock.now();
+    const base = {
+      deviceId: null,
+      shopId: m.shopA,
+      productId: m.products.a1,
+      skuId: null,
+      brandId: m.brandA.id,
+      categoryId: m.cats.dresses.id,
+      channel: 'import',
+      region: null,
+      quantity: null,
+      amount: null,
+      rating: null,
+      source: 'bulk',
+    };
+    const events: BehaviourEvent[] = [
+      // Text that COPY's text format would have to escape, and characters beyond ASCII.
+      {
+        ...base,
+        id: 'bulk-1',
+        kind: 'view',
+        occurredAt: new Date(now.getTime() - 3_600_123),
+        consumerId: 'tab\there\\x',
+      },
+      {
+        ...base,
+        id: 'bulk-2',
+        kind: 'purchase',
+        // Before 2000 (a negative binary timestamp), in a day partition of its own.
+        occurredAt: new Date('1999-12-31T23:59:59.999Z'),
+        consumerId: 'd:设备\n1',
+        deviceId: '设备\n1',
+        skuId: 'sku-1',
+        region: '浙江',
+        quantity: 2,
+        amount: 2 ** 40 + 7,
+      },
+      {
+        ...base,
+        id: 'bulk-3',
+        kind: 'review',
+        occurredAt: now,
+        consumerId: 'buyer-r',
+        rating: -1,
+        amount: -12,
+      },
+    ];
+    expect(await copyEvents(ctx.database, [events.slice(0, 2), events.slice(2)], now, 2)).toBe(3);
+    expect(await stored()).toEqual(
+      events.map((e) => ({
+        id: e.id,
+        at: String(e.occurredAt.getTime()),
+        day: dayOf(e.occurredAt),
+        kind: e.kind,
+        consumer_id: e.consumerId,
+        device_id: e.deviceId,
+        shop_id: e.shopId,
+        product_id: e.productId,
+        sku_id: e.skuId,
+        brand_id: e.brandId,
+        category_id: e.categoryId,
+        channel: e.channel,
+        region: e.region,
+        quantity: e.quantity,
+        amount: e.amount === null ? null : String(e.amount),
+        rating: e.rating,
+        source: 'bulk',
+        received: String(now.getTime()),
+      })),
+    );
+    // A re-run (the same file loaded twice) stores none of them again, in batches of any size.
+    expect(await copyEvents(ctx.database, [events], now, 2)).toBe(0);
+    expect(await copyEvents(ctx.database, [[{ ...events[0]!, id: 'bulk-4' }, events[1]!]], now, 2)).toBe(1);
+    expect((await stored()).map((r) => r.id)).toEqual(['bulk-1', 'bulk-2', 'bulk-3', 'bulk-4']);
+  });
+
+  it('refuses an amount that is not a whole number of fen, storing nothing of its batch', async () => {
+    const now = ctx.clock.now();
+    const bad: BehaviourEvent = {
+      id: 'bulk-bad',
+      kind: 'purchase',
+      occurredAt: now,
+      consumerId: 'buyer-bad',
+      deviceId: null,
+      shopId: m.shopA,
+      productId: m.products.a1,
+      skuId: null,
+      brandId: null,
+      categoryId: null,
+      channel: 'import',
+      region: null,
+      quantity: 1,
+      amount: 12.5,
+      rating: null,
+      source: 'bulk',
+    };
+    await expect(
+      copyEvents(ctx.database, [[{ ...bad, id: 'bulk-ok', amount: 100 }, bad]], now, 1),
+    ).rejects.toThrow();
+    expect((await stored()).map((r) => r.id)).not.toContain('bulk-ok');
   });
 });

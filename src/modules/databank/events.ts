@@ -46,15 +46,18 @@ export async function ensureEventStore(tx: Executor): Promise<void> {
   );
   if (found?.ok) return;
   await tx.execute(sql`select pg_advisory_xact_lock(${STORE_LOCK})`);
+  // The indexed ids compare as bytes (COLLATE "C"): they are ids, never sorted for people, and every
+  // stored event descends three btrees, where comparing under the database's collation was about a
+  // tenth of a bulk load's server time. Equality, all the event store is queried by, is the same.
   await tx.execute(sql`
     create table if not exists databank_events (
-      id text not null,
+      id text collate "C" not null,
       occurred_at timestamptz not null,
       day integer not null,
       kind text not null,
-      consumer_id text not null,
+      consumer_id text collate "C" not null,
       device_id text,
-      shop_id text,
+      shop_id text collate "C",
       product_id text,
       sku_id text,
       brand_id text,
@@ -252,43 +255,130 @@ export async function insertEvents(
 const EVENT_COLUMNS =
   'id, occurred_at, day, kind, consumer_id, device_id, shop_id, product_id, sku_id, brand_id, category_id, channel, region, quantity, amount, rating, source, received_at';
 
-/** A value in COPY's text format: `\N` for null; backslash, tab, newline and return escaped. */
-const copyText = (v: string | number | null): string =>
-  v === null
-    ? '\\N'
-    : typeof v === 'number'
-      ? String(v)
-      : v.replace(/[\\\t\n\r]/g, (c) =>
-          c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-        );
+/** PostgreSQL's epoch (2000-01-01) in Unix milliseconds: a binary timestamp counts microseconds from it. */
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+const TWO_32 = 4_294_967_296;
 
-/** One event as a line of COPY text. */
-function copyLine(e: BehaviourEvent, receivedAt: string): string {
-  return `${[
-    e.id,
-    e.occurredAt.toISOString(),
-    dayOf(e.occurredAt),
-    e.kind,
-    e.consumerId,
-    e.deviceId,
-    e.shopId,
-    e.productId,
-    e.skuId,
-    e.brandId,
-    e.categoryId,
-    e.channel,
-    e.region,
-    e.quantity,
-    e.amount,
-    e.rating,
-    e.source,
-  ]
-    .map(copyText)
-    .join('\t')}\t${receivedAt}\n`;
+/**
+ * Rows in COPY's binary format, in buffers of about CHUNK bytes. The bulk path sends binary rather
+ * than text: no timestamp or number is formatted here and parsed again by the server (formatting
+ * each event's timestamp was a quarter of the text encoding's time, and parsing the text a seventh
+ * of the server's). Each value is checked as the text form would have been: an integer out of its
+ * column's range or an invalid date is refused here, not stored wrong.
+ */
+class BinaryRows {
+  private static readonly CHUNK = 256 * 1024;
+  private buf = Buffer.allocUnsafe(BinaryRows.CHUNK);
+  private at = 0;
+  private full: Buffer[] = [];
+
+  constructor() {
+    // Signature, flags, header extension length.
+    this.at = this.buf.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
+    this.at = this.buf.writeInt32BE(0, this.at);
+    this.at = this.buf.writeInt32BE(0, this.at);
+  }
+
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    this.full.push(this.buf.subarray(0, this.at));
+    this.buf = Buffer.allocUnsafe(Math.max(BinaryRows.CHUNK, bytes));
+    this.at = 0;
+  }
+
+  /** The buffers filled since the last call. */
+  take(): Buffer[] {
+    const out = this.full;
+    this.full = [];
+    return out;
+  }
+
+  row(fields: number): void {
+    this.room(2);
+    this.at = this.buf.writeInt16BE(fields, this.at);
+  }
+
+  private nul(): void {
+    this.room(4);
+    this.at = this.buf.writeInt32BE(-1, this.at);
+  }
+
+  text(v: string | null): void {
+    if (v === null) {
+      this.nul();
+      return;
+    }
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    this.room(4 + v.length * 3);
+    const n = this.buf.write(v, this.at + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.at);
+    this.at += 4 + n;
+  }
+
+  int4(v: number | null): void {
+    if (v === null) {
+      this.nul();
+      return;
+    }
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`not an integer: ${v}`);
+    this.room(8);
+    this.at = this.buf.writeInt32BE(4, this.at);
+    this.at = this.buf.writeInt32BE(v, this.at);
+  }
+
+  int8(v: number | null): void {
+    if (v === null) {
+      this.nul();
+      return;
+    }
+    if (!Number.isSafeInteger(v)) throw new RangeError(`not an integer: ${v}`);
+    const high = Math.floor(v / TWO_32);
+    this.room(12);
+    this.at = this.buf.writeInt32BE(8, this.at);
+    this.at = this.buf.writeInt32BE(high, this.at);
+    this.at = this.buf.writeUInt32BE(v - high * TWO_32, this.at);
+  }
+
+  timestamptz(at: Date): void {
+    const ms = at.getTime();
+    if (Number.isNaN(ms)) throw new RangeError('invalid date');
+    this.int8((ms - PG_EPOCH_MS) * 1000);
+  }
+
+  /** The trailer and every buffer not yet taken. */
+  end(): Buffer[] {
+    this.room(2);
+    this.at = this.buf.writeInt16BE(-1, this.at);
+    this.full.push(this.buf.subarray(0, this.at));
+    return this.take();
+  }
+}
+
+/** One event as a row of binary COPY, in the order of EVENT_COLUMNS. */
+function copyRow(out: BinaryRows, e: BehaviourEvent, receivedAt: Date): void {
+  out.row(18);
+  out.text(e.id);
+  out.timestamptz(e.occurredAt);
+  out.int4(dayOf(e.occurredAt));
+  out.text(e.kind);
+  out.text(e.consumerId);
+  out.text(e.deviceId);
+  out.text(e.shopId);
+  out.text(e.productId);
+  out.text(e.skuId);
+  out.text(e.brandId);
+  out.text(e.categoryId);
+  out.text(e.channel);
+  out.text(e.region);
+  out.int4(e.quantity);
+  out.int8(e.amount);
+  out.int4(e.rating);
+  out.text(e.source);
+  out.timestamptz(receivedAt);
 }
 
 /**
- * The bulk path for large loads (file imports, backfills): each batch is one COPY into the
+ * The bulk path for large loads (file imports, backfills): each batch is one binary COPY into the
  * partitioned table in its own transaction, several batches at once over the pool's connections.
  * COPY cannot skip rows already stored, so a batch that meets an id already there is rolled back and
  * stored again through insertEvents, which skips them: a re-run of the same load stores nothing
@@ -310,7 +400,6 @@ export async function copyEvents(
     }
     return stored;
   }
-  const receivedAt = now.toISOString();
   const known = new Set<number>();
   const copyBatch = async (batch: BehaviourEvent[]) => {
     const days = [...new Set(batch.map((e) => dayOf(e.occurredAt)))].filter((d) => !known.has(d));
@@ -322,15 +411,18 @@ export async function copyEvents(
     try {
       await client.query('begin');
       try {
-        const lines = function* () {
-          // Chunks of a few hundred lines: few writes to the socket, little memory per chunk.
-          for (let i = 0; i < batch.length; i += 500) {
-            let chunk = '';
-            for (const e of batch.slice(i, i + 500)) chunk += copyLine(e, receivedAt);
-            yield chunk;
+        const rows = function* () {
+          const out = new BinaryRows();
+          for (const e of batch) {
+            copyRow(out, e, now);
+            yield* out.take();
           }
+          yield* out.end();
         };
-        await pipeline(lines, client.query(copyFrom(`copy databank_events (${EVENT_COLUMNS}) from stdin`)));
+        await pipeline(
+          rows,
+          client.query(copyFrom(`copy databank_events (${EVENT_COLUMNS}) from stdin (format binary)`)),
+        );
         await client.query('commit');
         stored += batch.length;
         return;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { tstz } from '../../kernel/schema';
 import { STAGES_OR_NONE } from './aipl-rules';
 
@@ -39,6 +39,13 @@ export const databankSettings = pgTable('databank_settings', {
 });
 
 /**
+ * Text compared as bytes (COLLATE "C"), for ids: they are never sorted for people, and a key of
+ * them is then built and searched with memcmp instead of the database's collation (a full rebuild
+ * of the AIPL facts' key: about a quarter less time). Equality is the same under both.
+ */
+const idText = customType<{ data: string }>({ dataType: () => 'text collate "C"' });
+
+/**
  * The facts AIPL needs about one consumer in one scope of one shop (`brand:<id>` or
  * `category:<id>`), as China-time day numbers. Each field is a maximum or a bounded set union, so
  * applying events in any order, in batches or all at once gives the same row.
@@ -46,9 +53,9 @@ export const databankSettings = pgTable('databank_settings', {
 export const aiplFacts = pgTable(
   'aipl_facts',
   {
-    shopId: text('shop_id').notNull(),
-    scope: text('scope').notNull(),
-    consumerId: text('consumer_id').notNull(),
+    shopId: idText('shop_id').notNull(),
+    scope: idText('scope').notNull(),
+    consumerId: idText('consumer_id').notNull(),
     /** Last passive contact (exposure, a category search). */
     exposureDay: integer('exposure_day'),
     /** The two latest distinct days with a product view: one day is awareness, two are interest. */
