@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { migrateDatabase, openDatabase } from '../src/db';
@@ -44,6 +45,17 @@ export async function main(argv: string[]) {
     );
     const results = [];
     let drainSeconds = 0;
+    const cpuStart = await cpuSnapshot(database, server.pid);
+    let cpuEnd: CpuSnapshot | undefined;
+    // The pool closes idle backends (their CPU time goes with them): look at them every second.
+    const backendsSeen = new Map(cpuStart.backends);
+    const sampler = setInterval(() => {
+      cpuSnapshot(database, server.pid)
+        .then((s) => {
+          for (const [pid, seconds] of s.backends) backendsSeen.set(pid, seconds);
+        })
+        .catch(() => {});
+    }, 1000);
     try {
       for (const c of levels)
         results.push(await runLevel(port, c, seconds, Number(values.warmup), tokens, fixture.skuIds));
@@ -57,7 +69,11 @@ export async function main(argv: string[]) {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       drainSeconds = (performance.now() - drainStart) / 1000;
+      cpuEnd = await cpuSnapshot(database, server.pid);
+      for (const [pid, seconds] of cpuEnd.backends) backendsSeen.set(pid, seconds);
+      cpuEnd.backends = backendsSeen;
     } finally {
+      clearInterval(sampler);
       // Stopped before its database is dropped below.
       const exited = new Promise((resolve) => server.once('exit', resolve));
       if (server.exitCode === null && server.signalCode === null) {
@@ -68,6 +84,8 @@ export async function main(argv: string[]) {
     const statuses = await database.db.execute(
       `select status, count(*)::int as n from orders group by status order by status`,
     );
+    const ordersPlaced = (statuses as unknown as { rows: { n: number }[] }).rows.reduce((s, r) => s + r.n, 0);
+    const cpu = cpuEnd ? cpuPerCheckout(cpuStart, cpuEnd, ordersPlaced) : undefined;
     const summary = {
       bench: 'checkout',
       date: new Date().toISOString(),
@@ -76,11 +94,17 @@ export async function main(argv: string[]) {
       workers,
       levels: results,
       callbackDrainSeconds: drainSeconds,
+      cpuMsPerCheckout: cpu,
       ordersByStatus: (statuses as unknown as { rows: { status: string; n: number }[] }).rows,
     };
     for (const r of results) {
       console.log(
         `C=${String(r.concurrency).padStart(3)}  ${r.ordersPerSecond.toFixed(1)} checkouts/s  p50 ${r.p50Ms.toFixed(1)} ms  p95 ${r.p95Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${r.errors}`,
+      );
+    }
+    if (cpu) {
+      console.log(
+        `CPU per checkout (warm-up and callbacks included): server ${cpu.server.toFixed(2)} ms, PostgreSQL ${cpu.postgres.toFixed(2)} ms, load generator ${cpu.loadGenerator.toFixed(2)} ms, total ${cpu.total.toFixed(2)} ms`,
       );
     }
     console.log('orders by status:', summary.ordersByStatus.map((s) => `${s.status} ${s.n}`).join(', '));
@@ -156,4 +180,77 @@ async function runLevel(
     p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
   };
+}
+
+/**
+ * CPU time used by the server's processes, this database's PostgreSQL backends and this process
+ * (the load generator), read from /proc: where the two cores go, per checkout. Linux only.
+ */
+interface CpuSnapshot {
+  server: number;
+  backends: Map<number, number>;
+  loadGenerator: number;
+}
+
+// USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every Linux architecture Node runs on.
+const TICKS_PER_SECOND = 100;
+
+function procStat(pid: number): { ppid: number; cpuSeconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      ppid: Number(fields[1]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+    };
+  } catch {
+    return undefined; // the process has ended
+  }
+}
+
+async function cpuSnapshot(
+  database: Awaited<ReturnType<typeof openDatabase>>,
+  serverPid: number | undefined,
+): Promise<CpuSnapshot> {
+  const usage = process.cpuUsage();
+  const loadGenerator = (usage.user + usage.system) / 1e6;
+  if (!existsSync('/proc/self/stat') || serverPid === undefined) {
+    return { server: 0, backends: new Map(), loadGenerator };
+  }
+  // The server and, with --workers, its children.
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const ppid = procStat(pid)?.ppid;
+    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  let server = 0;
+  const todo = [serverPid];
+  while (todo.length) {
+    const pid = todo.pop() as number;
+    server += procStat(pid)?.cpuSeconds ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  const r = await database.db.execute(
+    `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+  );
+  const backends = new Map<number, number>();
+  for (const { pid } of (r as unknown as { rows: { pid: number }[] }).rows) {
+    const s = procStat(pid);
+    if (s) backends.set(pid, s.cpuSeconds);
+  }
+  return { server, backends, loadGenerator };
+}
+
+function cpuPerCheckout(start: CpuSnapshot, end: CpuSnapshot, checkouts: number) {
+  if (end.server === 0 || checkouts === 0) return undefined;
+  let postgres = 0;
+  // A backend that began during the run counts from zero; one that ended counts up to its last sample.
+  for (const [pid, seconds] of end.backends) postgres += seconds - (start.backends.get(pid) ?? 0);
+  const perCheckout = (seconds: number) => (seconds * 1000) / checkouts;
+  const server = perCheckout(end.server - start.server);
+  const pg = perCheckout(postgres);
+  const loadGenerator = perCheckout(end.loadGenerator - start.loadGenerator);
+  return { server, postgres: pg, loadGenerator, total: server + pg + loadGenerator };
 }

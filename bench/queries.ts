@@ -18,11 +18,11 @@ import { machine, makeBenchMarket, saveResult, scratchDatabase } from './lib';
  * Budgets (the statements each path must make, with some room; justified in bench/RESULTS.md).
  */
 export const BUDGETS: Record<string, number> = {
-  'add to cart': 12,
-  checkout: 24,
+  'add to cart': 9,
+  checkout: 21,
   pay: 9,
   'callback (provider HTTP)': 24,
-  'callback (sandbox deadline sweep)': 32,
+  'callback (sandbox deadline sweep)': 30,
   ship: 10,
   'pick-up': 18,
 };

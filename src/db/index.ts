@@ -34,6 +34,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export interface OpenOptions {
   databaseUrl?: string;
+  /**
+   * PostgreSQL only: send repeated query texts as named prepared statements (see StatementNames).
+   * On by default; turn it off behind a pooler that cannot keep them (PgBouncer in transaction mode
+   * before 1.21).
+   */
+  preparedStatements?: boolean;
   /** PGlite data directory; `memory://` keeps it in memory (tests). */
   dataDir?: string;
   poolSize?: number;
@@ -41,9 +47,62 @@ export interface OpenOptions {
   snapshot?: Blob;
 }
 
+/**
+ * Names for repeated query texts. Drizzle sends every query unnamed, so PostgreSQL parses and plans
+ * it again on each call; a named statement is parsed once per connection and, once PostgreSQL's plan
+ * cache judges a generic plan good enough, planned once too. Bounded: a text is named the second
+ * time it is seen, and at most `max` texts get a name, since each one is kept by every connection's
+ * backend and some texts differ from call to call (an IN list of varying length).
+ */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+  private readonly seen = new Set<string>();
+  constructor(private readonly max = 400) {}
+
+  nameFor(text: string): string | undefined {
+    const name = this.names.get(text);
+    if (name !== undefined || this.names.size >= this.max) return name;
+    if (!this.seen.has(text)) {
+      if (this.seen.size >= 10_000) this.seen.clear();
+      this.seen.add(text);
+      return undefined;
+    }
+    this.seen.delete(text);
+    const next = `jishi_${this.names.size + 1}`;
+    this.names.set(text, next);
+    return next;
+  }
+}
+
+/** A pg client that names the parameterised queries `names` has a name for (COPY and the like pass through). */
+function namingClient(names: StatementNames): typeof pg.Client {
+  return class extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; this only adds a name
+    override query(config: any, values?: any, callback?: any): any {
+      if (
+        config !== null &&
+        typeof config === 'object' &&
+        typeof config.submit !== 'function' &&
+        typeof config.text === 'string' &&
+        config.name === undefined &&
+        Array.isArray(values) &&
+        values.length > 0
+      ) {
+        const name = names.nameFor(config.text);
+        if (name) return super.query({ ...config, name }, values, callback);
+      }
+      return super.query(config, values, callback);
+    }
+  };
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20 });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 20,
+      ...(opts.preparedStatements === false ? {} : { Client: namingClient(new StatementNames()) }),
+    });
     // An idle connection that dies (server restart, failover, pg_terminate_backend, a dropped
     // database) makes the pool emit 'error'; with no listener that is an uncaught exception that
     // ends the process. The pool has already discarded the client and opens a new one on demand,

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
 import type { Clock, ManualClock } from './clock';
 import { newId } from './ids';
@@ -76,55 +76,69 @@ export async function pendingDeadline(tx: Executor, kind: string, subjectId: str
 
 const MAX_ATTEMPTS = 8;
 
+/** Due deadlines claimed per transaction: a burst (payment callbacks) pays one BEGIN, claim and COMMIT per batch. */
+const SWEEP_BATCH = 8;
+
 /**
- * Runs every deadline due at `clock.now()`, each in its own transaction together with its `done`
- * mark, so its effect happens exactly once even with several processes sweeping (SKIP LOCKED).
- * The row is marked done before the handler runs, so a handler may schedule the next deadline of
- * the same kind for the same subject (a recurring one). The handler runs in a savepoint: when it
- * throws, its effects are undone and, still holding the row, the attempt is recorded and retried
- * later with backoff (2, 4, 8, ... seconds); after MAX_ATTEMPTS it is marked failed.
- * Returns how many deadlines were handled (including failed attempts).
+ * Runs every deadline due at `clock.now()`, each in the same transaction as its `done` mark, so its
+ * effect happens exactly once even with several processes sweeping (SKIP LOCKED). Up to SWEEP_BATCH
+ * due rows are claimed and marked done by one statement, in one transaction, and handled in due
+ * order. The rows are marked done before the handlers run, so a handler may schedule the next
+ * deadline of the same kind for the same subject (a recurring one). Each handler runs in its own
+ * savepoint: when it throws, its effects alone are undone and, still holding the row, the attempt is
+ * recorded and retried later with backoff (2, 4, 8, ... seconds); after MAX_ATTEMPTS it is marked
+ * failed. Returns how many deadlines were handled (including failed attempts).
  */
 export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promise<number> {
   let handled = 0;
   while (handled < limit) {
     const now = clock.now();
     const took = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .select()
+      const due = tx
+        .select({ id: deadlines.id })
         .from(deadlines)
         .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, now)))
         .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
-        .limit(1)
+        .limit(Math.min(SWEEP_BATCH, limit - handled))
         .for('update', { skipLocked: true });
-      if (!row) return false;
-      await tx.update(deadlines).set({ status: 'done', doneAt: now }).where(eq(deadlines.id, row.id));
-      try {
-        const handler = handlers.get(row.kind);
-        if (!handler) throw new Error(`no handler registered for deadline kind ${row.kind}`);
-        await tx.transaction((sp) =>
-          handler(sp, { ...row, payload: row.payload as Record<string, unknown> }, now),
-        );
-      } catch (error) {
-        const attempts = row.attempts + 1;
-        const failed = attempts >= MAX_ATTEMPTS;
-        await tx
-          .update(deadlines)
-          .set({
-            attempts,
-            lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
-            status: failed ? 'failed' : 'pending',
-            dueAt: failed ? row.dueAt : new Date(now.getTime() + 2 ** attempts * 1000),
-            doneAt: failed ? now : null,
-          })
-          .where(eq(deadlines.id, row.id));
-      }
-      return true;
+      const rows = await tx
+        .update(deadlines)
+        .set({ status: 'done', doneAt: now })
+        .where(inArray(deadlines.id, due))
+        .returning();
+      // RETURNING has no order of its own.
+      rows.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const row of rows) await runHandler(tx, row, now);
+      return rows.length;
     });
-    if (!took) break;
-    handled++;
+    if (took === 0) break;
+    handled += took;
   }
   return handled;
+}
+
+/** One claimed deadline's handler, in a savepoint; a failure is recorded on the row for a later retry. */
+async function runHandler(tx: Tx, row: typeof deadlines.$inferSelect, now: Date): Promise<void> {
+  try {
+    const handler = handlers.get(row.kind);
+    if (!handler) throw new Error(`no handler registered for deadline kind ${row.kind}`);
+    await tx.transaction((sp) =>
+      handler(sp, { ...row, payload: row.payload as Record<string, unknown> }, now),
+    );
+  } catch (error) {
+    const attempts = row.attempts + 1;
+    const failed = attempts >= MAX_ATTEMPTS;
+    await tx
+      .update(deadlines)
+      .set({
+        attempts,
+        lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
+        status: failed ? 'failed' : 'pending',
+        dueAt: failed ? row.dueAt : new Date(now.getTime() + 2 ** attempts * 1000),
+        doneAt: failed ? now : null,
+      })
+      .where(eq(deadlines.id, row.id));
+  }
 }
 
 /** Loads the persisted manual time (or stores the clock's current one on first use). */

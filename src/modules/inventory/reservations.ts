@@ -28,6 +28,8 @@ export async function reserveStock(tx: Executor, input: ReserveInput): Promise<R
   if (!Number.isSafeInteger(quantity) || quantity < 1) {
     throw invalidField('/quantity', 'field.minimum', { limit: 1 });
   }
+  const held = await reserveInFirstWarehouse(tx, input);
+  if (held) return held;
   const available = sql<number>`${stock.onHand} - ${stock.reserved}`;
   const candidates = await tx
     .select({ warehouseId: stock.warehouseId })
@@ -90,6 +92,50 @@ export async function reserveStock(tx: Executor, input: ReserveInput): Promise<R
     quantity,
     available: Math.max(0, Number(best?.available ?? 0)),
   });
+}
+
+/**
+ * The usual case of reserveStock in one statement instead of four: hold the units in the first
+ * warehouse (in warehouse order) that has them, and write the reservation and its stock movement.
+ * The UPDATE re-checks availability on the row it locks, as reserveStock's own UPDATE does, so a
+ * competitor that took the units first makes it hold nothing (undefined), and reserveStock then
+ * tries the warehouses one by one.
+ */
+async function reserveInFirstWarehouse(tx: Executor, input: ReserveInput): Promise<Reservation | undefined> {
+  const { shopId, skuId, quantity, ref, now } = input;
+  const id = newId('rsv');
+  const at = now.toISOString();
+  const r = await tx.execute(sql`
+    with held as (
+      update stock set reserved = reserved + ${quantity}::int, updated_at = ${at}::timestamptz
+       where (shop_id, sku_id, warehouse_id) = (
+               select shop_id, sku_id, warehouse_id from stock
+                where shop_id = ${shopId} and sku_id = ${skuId} and on_hand - reserved >= ${quantity}::int
+                order by warehouse_id limit 1)
+         and on_hand - reserved >= ${quantity}::int
+      returning warehouse_id),
+    reservation as (
+      insert into reservations (id, shop_id, sku_id, warehouse_id, quantity, ref, status, created_at, updated_at)
+      select ${id}, ${shopId}, ${skuId}, warehouse_id, ${quantity}::int, ${ref}, 'held', ${at}::timestamptz, ${at}::timestamptz
+        from held
+      returning warehouse_id)
+    insert into stock_movements (id, shop_id, sku_id, warehouse_id, delta_on_hand, delta_reserved, reason, ref, created_at)
+    select ${newId('mv')}, ${shopId}, ${skuId}, warehouse_id, 0, ${quantity}::int, 'reserve', ${id}, ${at}::timestamptz
+      from reservation
+    returning warehouse_id`);
+  const [row] = (r as unknown as { rows: { warehouse_id: string }[] }).rows;
+  if (!row) return undefined;
+  return {
+    id,
+    shopId,
+    skuId,
+    warehouseId: row.warehouse_id,
+    quantity,
+    ref,
+    status: 'held',
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export async function getReservation(tx: Executor, reservationId: string): Promise<Reservation | undefined> {

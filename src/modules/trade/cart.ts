@@ -3,7 +3,6 @@ import type { Executor } from '../../db';
 import { AppError, invalidField, notFound } from '../../kernel/errors';
 import { getSkuForSale, type SkuForSale } from '../catalog';
 import { availableBySku } from '../inventory';
-import { getShop } from '../merchants';
 import { type Quote, quoteLines } from '../promotions';
 import { cartItems } from './schema';
 import './messages';
@@ -28,14 +27,14 @@ export async function requireSkuForSale(tx: Executor, skuId: string): Promise<Sk
   return sku;
 }
 
-/** Adds `quantity` to the buyer's line for this SKU (creating it). */
+/** Adds `quantity` to the buyer's line for this SKU (creating it); answers the SKU as read for it. */
 export async function addToCart(
   tx: Executor,
   buyerId: string,
   input: { skuId: string; quantity: number },
   now: Date,
-): Promise<void> {
-  await requireSkuForSale(tx, input.skuId);
+): Promise<SkuForSale> {
+  const sku = await requireSkuForSale(tx, input.skuId);
   const [row] = await tx
     .insert(cartItems)
     .values({ buyerId, skuId: input.skuId, quantity: input.quantity, addedAt: now, updatedAt: now })
@@ -47,6 +46,7 @@ export async function addToCart(
   if (row && row.quantity > MAX_LINE_QUANTITY) {
     throw invalidField('/quantity', 'field.cart_quantity_max', { limit: MAX_LINE_QUANTITY });
   }
+  return sku;
 }
 
 /** Sets the quantity of a line already in the cart. */
@@ -107,12 +107,14 @@ export interface CartView {
 /**
  * The cart grouped by shop at list prices, and (given `now`) what checkout would charge for it with
  * the promotions in force. Lines that cannot be bought carry a problem and count in no subtotal.
+ * `known`: SKUs already read in this transaction (the one just added), not read again.
  */
 export async function viewCart(
   tx: Executor,
   buyerId: string,
-  opts: { couponIds?: string[]; usePoints?: number; now?: Date } = {},
+  opts: { couponIds?: string[]; usePoints?: number; now?: Date; known?: SkuForSale[] } = {},
 ): Promise<CartView> {
+  const known = new Map(opts.known?.map((s) => [s.skuId, s]));
   const lines = await cartLines(tx, buyerId);
   const available = await availableBySku(
     tx,
@@ -122,7 +124,7 @@ export async function viewCart(
   const categories = new Map<string, string>();
   const kinds = new Map<string, 'mall' | 'market'>();
   for (const line of lines) {
-    const sku = await getSkuForSale(tx, line.skuId);
+    const sku = known.get(line.skuId) ?? (await getSkuForSale(tx, line.skuId));
     if (!sku) continue; // a SKU cannot be deleted; skip defensively
     const avail = available.get(line.skuId) ?? 0;
     const problem: CartProblem | null = !forSale(sku)
@@ -133,7 +135,7 @@ export async function viewCart(
     categories.set(sku.skuId, sku.categoryId);
     let group = byShop.get(sku.shopId);
     if (!group) {
-      const shop = await getShop(tx, sku.shopId);
+      const shop = sku.shop; // read with the SKU
       kinds.set(sku.shopId, shop?.kind ?? 'market');
       group = { shopId: sku.shopId, shopName: shop?.name ?? '', lines: [], subtotal: 0 };
       byShop.set(sku.shopId, group);

@@ -166,13 +166,14 @@ export async function receiveNotification(
   tx: Executor,
   input: { provider: string; rawBody: string; signature: string | undefined },
   now: Date,
+  locked?: Payment,
 ): Promise<{ paymentId: string; outcome: NotificationOutcome }> {
   const secret = providerSecret(input.provider);
   if (!secret) throw new AppError(404, 'unknown_provider', { provider: input.provider });
   if (!verifySignature(secret, input.rawBody, input.signature, now).ok) throw signatureInvalid();
   const n = parseNotification(input.rawBody);
   if (n.provider !== input.provider) throw signatureInvalid();
-  return applyNotification(tx, n, input.rawBody, now);
+  return applyNotification(tx, n, input.rawBody, now, locked);
 }
 
 /**
@@ -199,15 +200,17 @@ export async function shipByFor(
  * Applies a verified notification exactly once (the unique (provider, charge) row makes a replay a
  * no-op). A success moves the money into escrow and every order of the payment to `paid`, in one
  * transaction. Orders that already closed unpaid are not revived: their share goes straight back
- * to the buyer through the ledger and the notification is recorded as `refunded`.
+ * to the buyer through the ledger and the notification is recorded as `refunded`. `locked`: the
+ * payment, when the caller has already locked it in this transaction (lockPayment).
  */
 export async function applyNotification(
   tx: Executor,
   n: Notification,
   rawBody: string,
   now: Date,
+  locked?: Payment,
 ): Promise<{ paymentId: string; outcome: NotificationOutcome }> {
-  const payment = await lockPayment(tx, n.paymentId);
+  const payment = locked?.id === n.paymentId ? locked : await lockPayment(tx, n.paymentId);
   if (!payment) throw notFound('payment_not_found');
   if (payment.provider !== n.provider || payment.chargeId !== n.chargeId) {
     throw conflict('payment_charge_mismatch');
@@ -374,7 +377,8 @@ export async function deliverSandboxCallback(
   chargeId: string,
   now: Date,
 ): Promise<void> {
-  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId));
+  // Locked here rather than read: the notification is applied to this very row just below.
+  const payment = await lockPayment(tx, paymentId);
   if (!payment || payment.chargeId !== chargeId) return; // the charge was superseded
   const secret = providerSecret('sandbox');
   if (!secret) throw new Error('the sandbox secret is not configured');
@@ -383,6 +387,7 @@ export async function deliverSandboxCallback(
     tx,
     { provider: 'sandbox', rawBody, signature: signPayload(secret, rawBody, now) },
     now,
+    payment,
   );
 }
 
