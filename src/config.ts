@@ -16,6 +16,8 @@ export interface Config {
   seedOnEmpty: boolean;
   schedulerIntervalMs: number;
   redisUrl?: string;
+  /** Repeated queries as named prepared statements (PostgreSQL); off behind a pooler that cannot keep them. */
+  preparedStatements: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -36,5 +38,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedOnEmpty: env.JISHI_SEED !== 'off',
     schedulerIntervalMs: Number(env.JISHI_SCHEDULER_INTERVAL_MS ?? 1000),
     redisUrl: env.REDIS_URL || undefined,
+    preparedStatements: env.JISHI_PREPARED_STATEMENTS !== 'off',
   };
 }

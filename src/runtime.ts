@@ -17,7 +17,12 @@ export interface Runtime {
 }
 
 export async function openConfiguredDatabase(config: Config, poolSize?: number): Promise<Database> {
-  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize });
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize,
+    preparedStatements: config.preparedStatements,
+  });
 }
 
 export async function makeClock(config: Config, database: Database): Promise<Clock> {
