@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, onPostgres, PG_ADMIN_URL } from '../../test/helpers';
-import { type Database, type Db, migrateDatabase, openDatabase } from '../db';
+import { type Database, type Db, migrateDatabase, openDatabase, withPlansPerCall } from '../db';
 
 const journal = JSON.parse(
   readFileSync(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8'),
@@ -134,6 +134,39 @@ describe('openDatabase (PostgreSQL)', () => {
       resume();
       await expect(tx).rejects.toThrow();
       expect(await count(db, 'select 41 + 1 as n')).toBe(42);
+    },
+  );
+
+  it.skipIf(!onPostgres)(
+    'sends a repeated query as a named prepared statement, unless told not to; planned per call on request',
+    async () => {
+      const url = (database as Database & { url: string }).url;
+      const text = 'select $1::int + 1 as n';
+      const preparedOnConnection = async (opened: Database) =>
+        opened.db.transaction(async (tx) => {
+          for (let i = 0; i < 3; i++) await tx.execute(sql`select ${i}::int + 1 as n`);
+          const r = await tx.execute(
+            sql`select count(*)::int as n from pg_prepared_statements where statement = ${text}`,
+          );
+          return (r as unknown as { rows: { n: number }[] }).rows[0]?.n;
+        });
+      const named = await openDatabase({ databaseUrl: url, poolSize: 1 });
+      const unnamed = await openDatabase({ databaseUrl: url, poolSize: 1, preparedStatements: false });
+      try {
+        expect(await preparedOnConnection(named)).toBe(1);
+        expect(await preparedOnConnection(unnamed)).toBe(0);
+        const mode = async (tx: Db | Parameters<Parameters<typeof withPlansPerCall>[1]>[0]) =>
+          (
+            (await tx.execute(sql`show plan_cache_mode`)) as unknown as {
+              rows: { plan_cache_mode: string }[];
+            }
+          ).rows[0]?.plan_cache_mode;
+        expect(await withPlansPerCall(named.db, mode)).toBe('force_custom_plan');
+        expect(await mode(named.db)).toBe('auto');
+      } finally {
+        await named.close();
+        await unnamed.close();
+      }
     },
   );
 });

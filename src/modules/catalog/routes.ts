@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { withPlansPerCall } from '../../db';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
 import { notFound } from '../../kernel/errors';
@@ -212,7 +213,10 @@ export async function catalogRoutes(app: App): Promise<void> {
         response: { 200: pageSchema(Type.Object(ListItemFields)) },
       },
     },
-    async (req) => searchProducts(db, { ...req.query, limit: req.query.limit ?? 20 }, clock.now()),
+    async (req) =>
+      withPlansPerCall(db, (tx) =>
+        searchProducts(tx, { ...req.query, limit: req.query.limit ?? 20 }, clock.now()),
+      ),
   );
 
   app.get(

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { withPlansPerCall } from '../../db';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
 import { AppError, invalidField } from '../../kernel/errors';
@@ -231,7 +232,7 @@ export async function databankRoutes(app: App): Promise<void> {
       const scopes = req.query.scope ? [req.query.scope] : await scopesOfShop(db, shopId);
       const out = [];
       for (const scope of scopes) {
-        const stages = await funnel(db, shopId, scope, today, w);
+        const stages = await withPlansPerCall(db, (tx) => funnel(tx, shopId, scope, today, w));
         out.push({
           scope,
           stages,
@@ -328,7 +329,7 @@ export async function databankRoutes(app: App): Promise<void> {
     }
     // One pass: each side's totals are the flows out of and into each stage (flows.test.ts holds
     // them to stageCountsOn, which counts each day on its own).
-    const moves = await flows(db, shopId, scope, from, to, audience);
+    const moves = await withPlansPerCall(db, (tx) => flows(tx, shopId, scope, from, to, audience));
     const before = { awareness: 0, interest: 0, purchase: 0, loyalty: 0 };
     const after = { ...before };
     for (const f of moves) {
