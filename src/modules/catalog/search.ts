@@ -71,14 +71,17 @@ export interface SearchDocument {
   category: string[];
   attributes: string[];
   /** The category and its ancestors, root first, and the lowest price: see `filterTerms`. */
-  categoryIds?: string[];
-  minPrice?: number | null;
+  categoryIds: string[];
+  minPrice: number | null;
 }
+
+/** The word lists of a document, which are all `searchTexts` reads. */
+type SearchWords = Omit<SearchDocument, 'categoryIds' | 'minPrice'>;
 
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
 
 /** The indexed words of each weighted part (title, brand, category, attributes), space-separated. */
-export function searchTexts(doc: SearchDocument): [string, string, string, string] {
+export function searchTexts(doc: SearchWords): [string, string, string, string] {
   const words = (texts: string[]) => texts.flatMap(indexTerms).join(' ');
   return [words([doc.title]), words(doc.brand), words(doc.category), words(doc.attributes)];
 }
@@ -91,8 +94,8 @@ export function searchTexts(doc: SearchDocument): [string, string, string, strin
  * the product or its category is edited; sales, which change with every order, are not among them.
  */
 export function filterTerms(doc: Pick<SearchDocument, 'categoryIds' | 'minPrice'>): string[] {
-  const bucket = doc.minPrice === null || doc.minPrice === undefined ? null : priceBucket(doc.minPrice);
-  const ids = doc.categoryIds ?? [];
+  const bucket = doc.minPrice === null ? null : priceBucket(doc.minPrice);
+  const ids = doc.categoryIds;
   return [...ids.map(categoryTerm), bucketTerm(bucket), ...ids.map((id) => bucketTerm(bucket, id))];
 }
 

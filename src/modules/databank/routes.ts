@@ -230,15 +230,19 @@ export async function databankRoutes(app: App): Promise<void> {
       const today = dayOf(now);
       const w = await windowsOfShop(db, shopId, now);
       const scopes = req.query.scope ? [req.query.scope] : await scopesOfShop(db, shopId);
-      const out = [];
-      for (const scope of scopes) {
-        const stages = await withPlansPerCall(db, (tx) => funnel(tx, shopId, scope, today, w));
-        out.push({
-          scope,
-          stages,
-          total: stages.awareness + stages.interest + stages.purchase + stages.loyalty,
-        });
-      }
+      // Every scope's funnel in one transaction planned per call, not one transaction per scope.
+      const out = await withPlansPerCall(db, async (tx) => {
+        const funnels = [];
+        for (const scope of scopes) {
+          const stages = await funnel(tx, shopId, scope, today, w);
+          funnels.push({
+            scope,
+            stages,
+            total: stages.awareness + stages.interest + stages.purchase + stages.loyalty,
+          });
+        }
+        return funnels;
+      });
       return { day: dayLabel(today), windows: { ...w }, scopes: out };
     },
   );
