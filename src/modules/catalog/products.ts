@@ -17,7 +17,7 @@ import {
   type SkuPath,
 } from './rules';
 import { brands, categories, type ProductStatus, products, type SkuStatus, skus } from './schema';
-import { type SearchDocument, searchVectorSql } from './search';
+import { type SearchDocument, salesTierSql, searchVectorSql, tierTermSql } from './search';
 import './messages';
 
 export interface StockLineInput {
@@ -116,11 +116,17 @@ function checkTitle(title: string | undefined, errors: FieldError[]): void {
 
 /**
  * What search indexes for a product: its title, brand names, category path names, SKU attribute
- * values, and as filter words its category path and lowest price.
+ * values, and as filter words its category path, lowest price and sales tier.
  */
 async function searchDocument(
   tx: Executor,
-  p: { title: string; brandId: string | null; categoryId: string; minPrice: number | null },
+  p: {
+    title: string;
+    brandId: string | null;
+    categoryId: string;
+    minPrice: number | null;
+    salesCount: number;
+  },
   attributes: Record<string, string>[],
 ): Promise<SearchDocument> {
   const [brand] = p.brandId ? await tx.select().from(brands).where(eq(brands.id, p.brandId)) : [];
@@ -132,6 +138,7 @@ async function searchDocument(
     attributes: [...new Set(attributes.flatMap((a) => Object.values(a)))],
     categoryIds: lineage.map((c) => c.id),
     minPrice: p.minPrice,
+    salesCount: p.salesCount,
   };
 }
 
@@ -144,6 +151,7 @@ export async function reindexProducts(tx: Executor, productIds: string[]): Promi
         brandId: products.brandId,
         categoryId: products.categoryId,
         minPrice: products.minPrice,
+        salesCount: products.salesCount,
       })
       .from(products)
       .where(eq(products.id, id));
@@ -195,7 +203,7 @@ export async function createProduct(
   const prices = priceRange(input.skus);
   const doc = await searchDocument(
     tx,
-    { title, brandId, categoryId: input.categoryId, minPrice: prices.minPrice },
+    { title, brandId, categoryId: input.categoryId, minPrice: prices.minPrice, salesCount: 0 },
     input.skus.map((s) => s.attributes ?? {}),
   );
   await tx.insert(products).values({
@@ -559,12 +567,24 @@ export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuFor
   };
 }
 
-/** Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0. */
+/**
+ * Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0.
+ * When the count crosses into another sales tier, the search vector's tier word (`filterTerms`) is
+ * swapped for the new one in the same statement: the rest of the vector does not depend on sales,
+ * so it is not rebuilt, and most sales leave the tier, and so the vector, as it was.
+ */
 export async function recordSales(tx: Executor, productId: string, quantity: number): Promise<void> {
   if (!Number.isSafeInteger(quantity)) throw new RangeError(`not a whole quantity: ${quantity}`);
+  const next = sql`greatest(0, ${products.salesCount} + ${quantity})`;
+  const [from, to] = [salesTierSql(sql`${products.salesCount}`), salesTierSql(next)];
   await tx
     .update(products)
-    .set({ salesCount: sql`greatest(0, ${products.salesCount} + ${quantity})` })
+    .set({
+      salesCount: next,
+      searchVector: sql`case when ${from} = ${to} then ${products.searchVector}
+        else ts_delete(${products.searchVector}, ${tierTermSql(from)})
+          || array_to_tsvector(array[${tierTermSql(to)}]) end`,
+    })
     .where(eq(products.id, productId));
 }
 

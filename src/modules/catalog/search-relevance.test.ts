@@ -3,14 +3,16 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import type { Executor } from '../../db';
-import { type SearchFilters, type SearchSort, searchProducts } from './listing';
-import { recordSales, updateSku } from './products';
+import { type SearchFilters, type SearchSort, searchProducts, type TierWalkOptions } from './listing';
+import { recordSales, reindexProducts, updateSku } from './products';
 import {
   estimatedMatches,
   priceBucket,
   priceBucketSql,
   queryTerms,
   salesFloorFor,
+  salesTier,
+  salesTierSql,
   searchStatistics,
 } from './search';
 import { setSearchAdjustment } from './search-adjustments';
@@ -65,12 +67,18 @@ describe('relevance over a bounded candidate set', () => {
 
   const name = (id: string) => Object.entries(P).find(([, v]) => v === id)?.[0] ?? id;
   /** Every page of the search, followed by cursor, as listing keys. */
-  async function all(candidates: number, limit: number, salesFloors?: number[]): Promise<string[]> {
+  async function all(
+    candidates: number,
+    limit: number,
+    salesFloors?: number[],
+    tierWalk?: TierWalkOptions,
+    extra: Partial<SearchFilters> = {},
+  ): Promise<string[]> {
     const out: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 20; pages++) {
-      const f: SearchFilters = { q: '连衣裙', limit, cursor };
-      const r = await searchProducts(ctx.db, f, ctx.clock.now(), { candidates, salesFloors });
+      const f: SearchFilters = { q: '连衣裙', ...extra, limit, cursor };
+      const r = await searchProducts(ctx.db, f, ctx.clock.now(), { candidates, salesFloors, tierWalk });
       out.push(...r.items.map((i) => name(i.id)));
       if (!r.nextCursor) return out;
       cursor = r.nextCursor;
@@ -107,6 +115,111 @@ describe('relevance over a bounded candidate set', () => {
         expect(await all(3, limit, floors), `floors ${floors} limit ${limit}`).toEqual(bounded);
       }
     }
+  });
+
+  /**
+   * Tier walks: every tier alone; the tiers above 6 together, 6 to 3 alone, the rest in one step;
+   * 31 to 6 together, 5 alone, the rest; 31 to 1 together, then 0; 31 alone, then the rest.
+   */
+  const WALKS: TierWalkOptions[] = [
+    { highestTier: 31, lowestTier: 0 },
+    { highestTier: 6, lowestTier: 3 },
+    { highestTier: 5, lowestTier: 5 },
+    { highestTier: 0, lowestTier: 0 },
+    { highestTier: 31, lowestTier: 31 },
+  ];
+
+  it('finds the same candidates tier by tier, whatever steps the walk takes', async () => {
+    // Sales 100, 50, 10, 5, 1 and 0 are tiers 6, 5, 3, 2, 1 and 0 (floor(log2(sales + 1))).
+    expect([100, 50, 10, 5, 1, 0].map(salesTier)).toEqual([6, 5, 3, 2, 1, 0]);
+    for (const candidates of [1, 3, 6, 500]) {
+      const planned = await all(candidates, 100, []);
+      for (const walk of WALKS) {
+        for (const limit of [1, 2, 3, 100]) {
+          const at = `candidates ${candidates} walk ${JSON.stringify(walk)} limit ${limit}`;
+          expect(await all(candidates, limit, undefined, walk), at).toEqual(planned);
+        }
+      }
+    }
+    // Within the category (its filter word is looked up with the tiers), and under a price cap
+    // that leaves some of each step's matches out.
+    for (const extra of [
+      { categoryId: cats.womens.id },
+      { maxPrice: 9900 },
+      { categoryId: cats.digital.id },
+    ]) {
+      const planned = await all(3, 100, [], undefined, extra);
+      for (const walk of WALKS) {
+        for (const limit of [1, 2, 100]) {
+          const at = `${JSON.stringify(extra)} walk ${JSON.stringify(walk)} limit ${limit}`;
+          expect(await all(3, limit, undefined, walk, extra), at).toEqual(planned);
+        }
+      }
+    }
+    // Under ¥99 the 3 best sellers are long, strap and knit: ranked, long (category only) last.
+    const capped = await all(3, 100, [], undefined, { maxPrice: 9900 });
+    expect([capped.slice(0, 2).sort(), capped.slice(2)]).toEqual([
+      ['knit', 'strap'],
+      ['long', 'velvet'],
+    ]);
+  });
+
+  it('moves a product to its new sales tier when its sales cross a power of two, and back', async () => {
+    const tiers = async (id: string) =>
+      (
+        (await ctx.db.execute(
+          sql`select u.lexeme from products p, unnest(p.search_vector) u where p.id = ${id} and u.lexeme like 's:%'`,
+        )) as unknown as { rows: { lexeme: string }[] }
+      ).rows.map((r) => r.lexeme);
+    const vector = async (id: string) =>
+      (
+        (await ctx.db.execute(
+          sql`select search_vector::text as v from products where id = ${id}`,
+        )) as unknown as {
+          rows: { v: string }[];
+        }
+      ).rows[0]?.v;
+    expect(await tiers(P.strap as string)).toEqual(['s:3']);
+    // Strap (10) sells 50 more: 60, tier 5, now the second best seller. In one transaction, as trade
+    // records a sale; the tier word is swapped and the vector is the one a full rebuild makes.
+    await ctx.db.transaction((tx) => recordSales(tx, P.strap as string, 50));
+    try {
+      expect(await tiers(P.strap as string)).toEqual(['s:5']);
+      const swapped = await vector(P.strap as string);
+      await reindexProducts(ctx.db, [P.strap as string]);
+      expect(await vector(P.strap as string)).toBe(swapped);
+      // A sale within the tier leaves the vector as it was.
+      await recordSales(ctx.db, P.strap as string, 1);
+      expect(await vector(P.strap as string)).toBe(swapped);
+      await recordSales(ctx.db, P.strap as string, -1);
+      // The 3 best sellers are long (100), strap (60), floral (50): ranked, long (a category-only
+      // match) last of them; then knit, tea, velvet by sales. The walk finds strap in its new tier.
+      const planned = await all(3, 100, []);
+      expect(planned.slice(3)).toEqual(['knit', 'tea', 'velvet']);
+      expect(planned[2]).toBe('long');
+      expect(planned.slice(0, 2).sort()).toEqual(['floral', 'strap']);
+      for (const walk of WALKS) {
+        for (const limit of [1, 2, 3, 100]) {
+          expect(await all(3, limit, undefined, walk), `${JSON.stringify(walk)} limit ${limit}`).toEqual(
+            planned,
+          );
+        }
+      }
+      // Floral drops from 50 to 0 (refunds): tier 0, out of the candidates, and after velvet (also
+      // 0, listed later). Knit (5) is a candidate now.
+      await recordSales(ctx.db, P.floral as string, -80);
+      expect(await tiers(P.floral as string)).toEqual(['s:0']);
+      const after = await all(3, 100, []);
+      expect(after[2]).toBe('long');
+      expect(after.slice(0, 2).sort()).toEqual(['knit', 'strap']);
+      expect(after.slice(3)).toEqual(['tea', 'velvet', 'floral']);
+      for (const walk of WALKS) expect(await all(3, 2, undefined, walk), JSON.stringify(walk)).toEqual(after);
+    } finally {
+      await recordSales(ctx.db, P.strap as string, -50);
+      await recordSales(ctx.db, P.floral as string, 50);
+    }
+    expect(await tiers(P.strap as string)).toEqual(['s:3']);
+    expect(await tiers(P.floral as string)).toEqual(['s:5']);
   });
 
   it('sorts words by price, page by page, whether the head of the price order holds the page or not', async () => {
@@ -264,15 +377,30 @@ describe('relevance over a bounded candidate set', () => {
       ).rows;
     const written = await vectors();
     expect(written[0]?.v).toContain(`'c:${cats.womens.id}'`);
+    const strip = (tx: Executor, pattern: string) =>
+      tx.execute(sql`update products set search_vector = ts_delete(search_vector,
+        array(select u.lexeme from unnest(search_vector) u where u.lexeme similar to ${pattern}))`);
+    const migration = (file: string) =>
+      sql.raw(readFileSync(new URL(`../../../drizzle/${file}`, import.meta.url), 'utf8'));
     await ctx.db.transaction(async (tx) => {
-      await tx.execute(sql`update products set search_vector = ts_delete(search_vector,
-        array(select u.lexeme from unnest(search_vector) u where u.lexeme like 'c:%' or u.lexeme like 'p:%'))`);
+      await strip(tx, '(c|p):%');
       expect((await vectors(tx))[0]?.v).not.toContain("'c:");
-      await tx.execute(
-        sql.raw(
-          readFileSync(new URL('../../../drizzle/0006_search_filter_terms.sql', import.meta.url), 'utf8'),
-        ),
-      );
+      await tx.execute(migration('0006_search_filter_terms.sql'));
+    });
+    expect(await vectors()).toEqual(written);
+    // The sales tier word (`s:<tier>`), in SQL as in JavaScript, and by migration 0008.
+    const sales = [0, 1, 2, 3, 6, 7, 100, 1023, 1024, 2 ** 31 - 1];
+    const t = await ctx.db.execute(
+      sql`select ${salesTierSql(sql`s`)} as t from unnest(${sql.param(sales)}::integer[]) with ordinality as u(s, n) order by n`,
+    );
+    expect((t as unknown as { rows: { t: number }[] }).rows.map((x) => Number(x.t))).toEqual(
+      sales.map(salesTier),
+    );
+    expect(written.map((w) => w.v).join(' ')).toContain(`'s:${salesTier(100)}'`);
+    await ctx.db.transaction(async (tx) => {
+      await strip(tx, 's:%');
+      expect((await vectors(tx)).map((w) => w.v).join(' ')).not.toContain("'s:");
+      await tx.execute(migration('0008_search_sales_tiers.sql'));
     });
     expect(await vectors()).toEqual(written);
   });
@@ -300,8 +428,10 @@ describe('relevance over a bounded candidate set', () => {
     const stats = await searchStatistics(ctx.db, Date.now() + 3_600_000);
     expect(stats?.rows).toBeGreaterThanOrEqual(6);
     if (!stats) return;
-    // Titles and the category's name hold 连衣裙.
+    // Titles and the category's name hold 连衣裙; the sales tiers are words the statistics know
+    // (the tier walk is chosen only then).
     expect(stats.wordShare.get('连衣裙')).toBeGreaterThan(0);
+    expect(stats.wordShare.get(`s:${salesTier(100)}`)).toBeGreaterThan(0);
     expect(estimatedMatches(stats, queryTerms('连衣裙'))).toBeLessThanOrEqual(stats.rows);
     // A floor that a sixth of the products reach is one of their sales counts, at most the best.
     const floor = salesFloorFor(stats, 1 / 6);
