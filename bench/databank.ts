@@ -44,6 +44,9 @@ export async function main(argv: string[]) {
       real: { type: 'boolean', default: false },
       // Only the ingest (events/s), for comparing ingest changes without the rebuild and snapshots.
       'ingest-only': { type: 'boolean', default: false },
+      // The rebuild and the funnel only (no snapshots, no flows): for comparing rebuild changes. Prints
+      // a checksum of every facts row, so two rebuilds of one database can be compared.
+      'no-snapshots': { type: 'boolean', default: false },
     },
   });
   if (values.real) return realCheck();
@@ -98,6 +101,36 @@ export async function main(argv: string[]) {
     );
 
     const windows = DEFAULT_RULES.market.aipl;
+    if (values['no-snapshots']) {
+      const [sum] = (
+        (await db.execute(
+          'select count(*)::int as n, sum(hashtextextended(f::text, 0))::text as sum from aipl_facts f',
+        )) as unknown as { rows: { n: number; sum: string }[] }
+      ).rows;
+      const [top] = (
+        (await db.execute(
+          `select shop_id, scope from aipl_facts where scope like 'brand:%' group by 1, 2 order by count(*) desc, 1, 2 limit 1`,
+        )) as unknown as { rows: { shop_id: string; scope: string }[] }
+      ).rows;
+      if (!top) throw new Error('no facts');
+      const lat: number[] = [];
+      for (let i = 0; i < Number(values.queries); i++) {
+        const t = performance.now();
+        await withPlansPerCall(db, (tx) => funnel(tx, top.shop_id, top.scope, today, windows));
+        lat.push(performance.now() - t);
+      }
+      lat.sort((a, b) => a - b);
+      const summary = {
+        factsRows: rows,
+        recomputeSeconds,
+        factsChecksum: sum,
+        funnelMs: { p50: percentile(lat, 50), p99: percentile(lat, 99) },
+        funnel: await funnel(db, top.shop_id, top.scope, today, windows),
+        loadAverage: loadavg(),
+      };
+      console.log(JSON.stringify(summary));
+      return;
+    }
     const s0 = performance.now();
     await db.transaction((tx) => takeSnapshot(tx, today - 1, async () => windows, now));
     await db.transaction((tx) => takeSnapshot(tx, today + 14, async () => windows, now));
@@ -262,6 +295,27 @@ class Generator {
   private left = 0;
   /** The current user's categories: a consumer browses a few categories, not the whole market. */
   private mine: number[] = [];
+  private consumer = '';
+  /** The id strings of each (category, shop), made once: the generator's garbage is the bench's cost, not the ingest's. */
+  private readonly named = new Map<
+    number,
+    { shop: string; product: string; brand: string; category: string }
+  >();
+
+  private names(category: number, shop: number, brand: number) {
+    const key = category * this.shops + shop;
+    let n = this.named.get(key);
+    if (!n) {
+      n = {
+        shop: `shop${shop}`,
+        product: `p${category}-${shop}`,
+        brand: `brand${brand}`,
+        category: `cat${category}`,
+      };
+      this.named.set(key, n);
+    }
+    return n;
+  }
 
   constructor(
     private readonly sample: Sample,
@@ -279,6 +333,7 @@ class Generator {
     for (let i = 0; i < n; i++) {
       if (this.left === 0) {
         this.user++;
+        this.consumer = `u${this.user}`;
         const u = this.sample.perUser[Math.floor(this.random() * this.sample.perUser.length)]!;
         this.left = u.events;
         this.mine = Array.from({ length: u.categories }, () => pick(this.catCum, this.random()));
@@ -289,19 +344,20 @@ class Generator {
       // Each category belongs to a few shops and brands, so a brand's consumers cluster as in a market.
       const shop = (category * 7 + Math.floor(this.random() * 3)) % this.shops;
       const brand = (category * 13 + shop) % this.brands;
+      const names = this.names(category, shop, brand);
       const day = this.today - 9 + pick(this.dayCum, this.random());
       const at = new Date((day * 86_400 + Math.floor(this.random() * 86_400) - 8 * 3600) * 1000);
       out.push({
         id: `b${seq + i}`,
         kind,
         occurredAt: at,
-        consumerId: `u${this.user}`,
+        consumerId: this.consumer,
         deviceId: null,
-        shopId: `shop${shop}`,
-        productId: `p${category}-${shop}`,
+        shopId: names.shop,
+        productId: names.product,
         skuId: null,
-        brandId: `brand${brand}`,
-        categoryId: `cat${category}`,
+        brandId: names.brand,
+        categoryId: names.category,
         channel: 'bench',
         region: null,
         quantity: kind === 'purchase' ? 1 : null,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { factsRows } from './aipl';
 import { dayLabel, dayOf } from './days';
-import { type BehaviourEvent, copyEvents, eventPartitions, partitionName } from './events';
+import { type BehaviourEvent, copyEvents, eventPartitions, insertEvents, partitionName } from './events';
 import { makeDatabankMarket } from './testing';
 
 let ctx: TestContext;
@@ -279,6 +279,81 @@ describe('copyEvents (the bulk path)', () => {
     expect((await stored()).map((r) => r.id)).toEqual(['bulk-1', 'bulk-2', 'bulk-3', 'bulk-4']);
   });
 
+  const bulkEvent = (id: string, occurredAt: Date): BehaviourEvent => ({
+    id,
+    kind: 'view',
+    occurredAt,
+    consumerId: 'buyer-staged',
+    deviceId: null,
+    shopId: m.shopA,
+    productId: m.products.a1,
+    skuId: null,
+    brandId: m.brandA.id,
+    categoryId: m.cats.dresses.id,
+    channel: 'import',
+    region: null,
+    quantity: null,
+    amount: null,
+    rating: null,
+    source: 'bulk',
+  });
+  const loadTables = async () =>
+    (
+      (await ctx.db.execute(
+        sql`select relname from pg_class where relname like 'databank_load_%'`,
+      )) as unknown as { rows: unknown[] }
+    ).rows;
+  const indexesOf = async (table: string) =>
+    (
+      (await ctx.db.execute(
+        sql`select indexname from pg_indexes where tablename = ${table} order by indexname`,
+      )) as unknown as { rows: { indexname: string }[] }
+    ).rows.map((r) => r.indexname);
+
+  it('loads days new to the store as whole partitions with their indexes; an id repeated in the load is stored once', async () => {
+    const day1 = new Date('1998-06-01T10:00:00+08:00');
+    const day2 = new Date('1998-06-02T10:00:00+08:00');
+    const events = [
+      bulkEvent('staged-1', day1),
+      bulkEvent('staged-2', day2),
+      bulkEvent('staged-3', day2),
+      bulkEvent('staged-1', day1),
+    ];
+    const now = ctx.clock.now();
+    expect(await copyEvents(ctx.database, [events.slice(0, 2), events.slice(2)], now, 2)).toBe(3);
+    const days = await eventPartitions(ctx.db);
+    expect(days).toContain(dayOf(day1));
+    expect(days).toContain(dayOf(day2));
+    if (ctx.database.kind === 'postgres') {
+      // Attached with the indexes a partition made by the store itself has, and nothing staged is left.
+      expect(await indexesOf(partitionName(dayOf(day2)))).toEqual([
+        `${partitionName(dayOf(day2))}_consumer_id_idx`,
+        `${partitionName(dayOf(day2))}_pkey`,
+        `${partitionName(dayOf(day2))}_shop_id_day_idx`,
+      ]);
+      expect(await loadTables()).toEqual([]);
+    }
+    // Ids are unique in the attached day: a second load stores nothing.
+    expect(await copyEvents(ctx.database, [events], now, 2)).toBe(0);
+    const ids = (await stored()).map((r) => r.id).filter((id) => String(id).startsWith('staged-'));
+    expect(ids).toEqual(['staged-1', 'staged-2', 'staged-3']);
+  });
+
+  it('a day whose partition another writer made during the load keeps both writers’ events once', async () => {
+    const day = new Date('1998-07-01T10:00:00+08:00');
+    const now = ctx.clock.now();
+    async function* batches() {
+      yield [bulkEvent('raced-1', day), bulkEvent('raced-2', day)];
+      // Another writer stores an event of the same day, making its partition; the load repeats it.
+      await ctx.db.transaction((tx) => insertEvents(tx, [bulkEvent('raced-0', day)], now));
+      yield [bulkEvent('raced-3', day), bulkEvent('raced-0', day)];
+    }
+    expect(await copyEvents(ctx.database, batches(), now, 1)).toBe(3);
+    const ids = (await stored()).map((r) => r.id).filter((id) => String(id).startsWith('raced-'));
+    expect(ids).toEqual(['raced-0', 'raced-1', 'raced-2', 'raced-3']);
+    if (ctx.database.kind === 'postgres') expect(await loadTables()).toEqual([]);
+  });
+
   it('refuses an amount that is not a whole number of fen, storing nothing of its batch', async () => {
     const now = ctx.clock.now();
     const bad: BehaviourEvent = {
@@ -303,5 +378,20 @@ describe('copyEvents (the bulk path)', () => {
       copyEvents(ctx.database, [[{ ...bad, id: 'bulk-ok', amount: 100 }, bad]], now, 1),
     ).rejects.toThrow();
     expect((await stored()).map((r) => r.id)).not.toContain('bulk-ok');
+    // Refused in a day new to the store. On PostgreSQL such days are staged for the whole load, so
+    // nothing of the load stays, not even the batch before, nor any staging table.
+    const old = new Date('1998-08-01T10:00:00+08:00');
+    const loads =
+      ctx.database.kind === 'postgres'
+        ? [[{ ...bad, id: 'bulk-ok-2', amount: 100, occurredAt: old }], [{ ...bad, occurredAt: old }]]
+        : [
+            [
+              { ...bad, id: 'bulk-ok-2', amount: 100, occurredAt: old },
+              { ...bad, occurredAt: old },
+            ],
+          ];
+    await expect(copyEvents(ctx.database, loads, now, 1)).rejects.toThrow();
+    expect((await stored()).map((r) => r.id)).not.toContain('bulk-ok-2');
+    if (ctx.database.kind === 'postgres') expect(await loadTables()).toEqual([]);
   });
 });

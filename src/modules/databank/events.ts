@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { eq, inArray, sql } from 'drizzle-orm';
+import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database, Executor } from '../../db';
 import { applyFacts, recomputeFacts } from './aipl';
@@ -310,9 +311,21 @@ class BinaryRows {
     }
     // UTF-8 takes at most three bytes per UTF-16 unit.
     this.room(4 + v.length * 3);
-    const n = this.buf.write(v, this.at + 4, 'utf8');
-    this.buf.writeInt32BE(n, this.at);
-    this.at += 4 + n;
+    const buf = this.buf;
+    const start = this.at + 4;
+    // Ids and codes are short and ASCII: copied here byte by byte, which is cheaper than a call
+    // into Buffer.write for each (that call was the largest part of encoding an event).
+    let at = start;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) {
+        at = start + buf.write(v, start, 'utf8');
+        break;
+      }
+      buf[at++] = c;
+    }
+    buf.writeInt32BE(at - start, this.at);
+    this.at = at;
   }
 
   int4(v: number | null): void {
@@ -377,14 +390,196 @@ function copyRow(out: BinaryRows, e: BehaviourEvent, receivedAt: Date): void {
   out.timestamptz(receivedAt);
 }
 
+/** Rows of binary COPY for these events, as the buffers to send. */
+function* copyRows(events: BehaviourEvent[], receivedAt: Date): Generator<Buffer> {
+  const out = new BinaryRows();
+  for (const e of events) {
+    copyRow(out, e, receivedAt);
+    yield* out.take();
+  }
+  yield* out.end();
+}
+
+async function copyInto(client: PoolClient, table: string, events: BehaviourEvent[], now: Date) {
+  await pipeline(
+    copyRows(events, now),
+    client.query(copyFrom(`copy ${table} (${EVENT_COLUMNS}) from stdin (format binary)`)),
+  );
+}
+
 /**
- * The bulk path for large loads (file imports, backfills): each batch is one binary COPY into the
- * partitioned table in its own transaction, several batches at once over the pool's connections.
- * COPY cannot skip rows already stored, so a batch that meets an id already there is rolled back and
- * stored again through insertEvents, which skips them: a re-run of the same load stores nothing
- * twice. Only the raw events; rebuild the facts afterwards (rebuildAllFacts). On the embedded
- * database (no COPY stream, one connection) it is insertEvents batch after batch. Answers how many
- * events were new.
+ * The days of a bulk load that had no partition when the load first met them. Their events are
+ * loaded into tables of their own without any index, and each day's indexes are then built in one
+ * sorted pass and the table attached as the day's partition: storing an event into the three
+ * btrees of a partition one at a time was about 70 % of a COPY backend's time. Until it is attached
+ * a staged day is not visible to readers (a bulk load is followed by a rebuild of the facts anyway).
+ * Staging tables are named databank_load_*; a load that fails drops its own.
+ */
+class StagedDays {
+  private readonly tag =
+    `databank_load_${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  private parentMade = false;
+  /** Staged days and the events sent to each. */
+  readonly days = new Map<number, number>();
+
+  constructor(
+    private readonly pool: NonNullable<Database['pool']>,
+    /** Makes the partitions of these days (ensurePartitions in a transaction of its own). */
+    private readonly ensure: (days: number[]) => Promise<void>,
+  ) {}
+
+  get parent(): string {
+    return this.tag;
+  }
+
+  table(day: number): string {
+    return `${this.tag}_${dayLabel(day).replaceAll('-', '')}`;
+  }
+
+  /**
+   * Stages these days. COPY into the staging parent routes each event to its day's table. Each
+   * table carries its day's bounds as a CHECK, so that attaching it needs no scan to prove them.
+   */
+  async add(days: number[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      if (!this.parentMade) {
+        await client.query(
+          `create table ${this.tag} (like databank_events) partition by range (occurred_at)`,
+        );
+        this.parentMade = true;
+      }
+      for (const day of days) {
+        const from = dayStart(day).toISOString();
+        const to = dayStart(day + 1).toISOString();
+        await client.query(
+          `create table ${this.table(day)} partition of ${this.tag} (
+             constraint ${this.table(day)}_bounds check (occurred_at >= '${from}' and occurred_at < '${to}'))
+           for values from ('${from}') to ('${to}')`,
+        );
+        this.days.set(day, 0);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Indexes each staged day and attaches it as the day's partition, `connections` days at a time.
+   * A day whose partition appeared meanwhile (another writer), or whose own events repeat an id, is
+   * instead inserted into the store skipping the ids already there. Answers the events stored.
+   */
+  async finish(connections: number): Promise<number> {
+    if (!this.parentMade) return 0;
+    const client = await this.pool.connect();
+    try {
+      for (const day of this.days.keys()) {
+        await client.query(`alter table ${this.tag} detach partition ${this.table(day)}`);
+      }
+      await client.query(`drop table ${this.tag}`);
+      this.parentMade = false;
+    } finally {
+      client.release();
+    }
+    const queue = [...this.days.keys()];
+    let stored = 0;
+    const worker = async () => {
+      for (let day = queue.shift(); day !== undefined; day = queue.shift()) {
+        try {
+          // Not `stored += await …`: that reads `stored` before the wait, losing the other workers' days.
+          const n = await this.attach(day);
+          stored += n;
+        } catch (err) {
+          queue.length = 0;
+          throw err;
+        }
+      }
+    };
+    // Every worker ends (its day attached, inserted or rolled back) before a failure is answered, so
+    // discard() never races an attach.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, worker),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return stored;
+  }
+
+  private async attach(day: number): Promise<number> {
+    const staged = this.table(day);
+    const target = partitionName(day);
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      try {
+        // Each build sorts in memory, on this connection alone (the loads of other days use the cores).
+        await client.query(`set local maintenance_work_mem = '256MB'`);
+        await client.query('set local max_parallel_maintenance_workers = 0');
+        await client.query(
+          `alter table ${staged} add constraint ${staged}_pkey primary key (id, occurred_at)`,
+        );
+        await client.query(`create index ${staged}_consumer on ${staged} (consumer_id)`);
+        await client.query(`create index ${staged}_shop on ${staged} (shop_id, day)`);
+        await client.query('select pg_advisory_xact_lock($1)', [STORE_LOCK]);
+        const taken = await client.query('select to_regclass($1) is not null as taken', [target]);
+        if (!(taken.rows[0] as { taken: boolean }).taken) {
+          await client.query(`alter table ${staged} rename to ${target}`);
+          // The names PostgreSQL gives the indexes of a partition it creates itself.
+          await client.query(`alter index ${staged}_pkey rename to ${target}_pkey`);
+          await client.query(`alter index ${staged}_consumer rename to ${target}_consumer_id_idx`);
+          await client.query(`alter index ${staged}_shop rename to ${target}_shop_id_day_idx`);
+          await client.query(
+            `alter table databank_events attach partition ${target} for values from ('${dayStart(day).toISOString()}') to ('${dayStart(day + 1).toISOString()}')`,
+          );
+          await client.query(`alter table ${target} drop constraint ${staged}_bounds`);
+          await client.query('commit');
+          return this.days.get(day) ?? 0;
+        }
+        await client.query('rollback');
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        if ((err as { code?: string }).code !== '23505') throw err;
+      }
+      // The partition exists now, or the load repeated an id: store what is new, as insertEvents does.
+      await this.ensure([day]);
+      await client.query('begin');
+      try {
+        const r = await client.query(
+          `insert into databank_events (${EVENT_COLUMNS}) select ${EVENT_COLUMNS} from ${staged} on conflict do nothing`,
+        );
+        await client.query(`drop table ${staged}`);
+        await client.query('commit');
+        return r.rowCount ?? 0;
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Drops what a failed load staged. */
+  async discard(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      if (this.parentMade) await client.query(`drop table if exists ${this.tag}`);
+      for (const day of this.days.keys()) await client.query(`drop table if exists ${this.table(day)}`);
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * The bulk path for large loads (file imports, backfills), several batches at once over the pool's
+ * connections. Events of days that already have a partition go by one binary COPY per batch into
+ * the partitioned table, in the batch's own transaction; COPY cannot skip rows already stored, so a
+ * batch that meets an id already there is rolled back and stored again through insertEvents, which
+ * skips them: a re-run of the same load stores nothing twice. Events of days new to the store are
+ * staged and attached at the end (StagedDays), so they become visible when the load finishes. Only
+ * the raw events; rebuild the facts afterwards (rebuildAllFacts). On the embedded database (no COPY
+ * stream, one connection) it is insertEvents batch after batch. Answers how many events were new.
  */
 export async function copyEvents(
   database: Database,
@@ -400,31 +595,62 @@ export async function copyEvents(
     }
     return stored;
   }
+  await database.db.transaction((tx) => ensureEventStore(tx));
+  const staging = new StagedDays(pool, (days) => database.db.transaction((tx) => ensurePartitions(tx, days)));
   const known = new Set<number>();
+  // One batch at a time sorts its new days into known and staged, so no day is staged twice.
+  let sorting: Promise<void> = Promise.resolve();
+  const sortDays = (days: number[]) => {
+    const next = sorting.then(async () => {
+      const fresh = days.filter((d) => !known.has(d) && !staging.days.has(d));
+      if (fresh.length === 0) return;
+      if (!staging) {
+        await database.db.transaction((tx) => ensurePartitions(tx, fresh));
+        for (const d of fresh) known.add(d);
+        return;
+      }
+      const found = await pool.query('select relname from pg_class where relname = any($1::text[])', [
+        fresh.map(partitionName),
+      ]);
+      const existing = new Set((found.rows as { relname: string }[]).map((r) => r.relname));
+      for (const d of fresh) if (existing.has(partitionName(d))) known.add(d);
+      await staging.add(fresh.filter((d) => !existing.has(partitionName(d))));
+    });
+    sorting = next.catch(() => {});
+    return next;
+  };
   const copyBatch = async (batch: BehaviourEvent[]) => {
-    const days = [...new Set(batch.map((e) => dayOf(e.occurredAt)))].filter((d) => !known.has(d));
-    if (days.length > 0) {
-      await database.db.transaction((tx) => ensurePartitions(tx, days));
-      for (const d of days) known.add(d);
+    await sortDays([...new Set(batch.map((e) => dayOf(e.occurredAt)))]);
+    let direct = batch;
+    if (staging) {
+      const staged: BehaviourEvent[] = [];
+      direct = [];
+      for (const e of batch) {
+        const d = dayOf(e.occurredAt);
+        const n = staging.days.get(d);
+        if (n === undefined) direct.push(e);
+        else {
+          staged.push(e);
+          staging.days.set(d, n + 1);
+        }
+      }
+      if (staged.length > 0) {
+        const client = await pool.connect();
+        try {
+          await copyInto(client, staging.parent, staged, now);
+        } finally {
+          client.release();
+        }
+      }
     }
+    if (direct.length === 0) return;
     const client = await pool.connect();
     try {
       await client.query('begin');
       try {
-        const rows = function* () {
-          const out = new BinaryRows();
-          for (const e of batch) {
-            copyRow(out, e, now);
-            yield* out.take();
-          }
-          yield* out.end();
-        };
-        await pipeline(
-          rows,
-          client.query(copyFrom(`copy databank_events (${EVENT_COLUMNS}) from stdin (format binary)`)),
-        );
+        await copyInto(client, 'databank_events', direct, now);
         await client.query('commit');
-        stored += batch.length;
+        stored += direct.length;
         return;
       } catch (err) {
         await client.query('rollback');
@@ -433,7 +659,9 @@ export async function copyEvents(
     } finally {
       client.release();
     }
-    stored += (await database.db.transaction((tx) => insertEvents(tx, batch, now))).length;
+    // Read after the wait (not `stored += await …`), or batches falling back at once lose counts.
+    const fresh = await database.db.transaction((tx) => insertEvents(tx, direct, now));
+    stored += fresh.length;
   };
   // A bounded number of batches in flight, in the order they come.
   const running = new Set<Promise<void>>();
@@ -445,9 +673,14 @@ export async function copyEvents(
       if (running.size >= connections) await Promise.race(running);
     }
     await Promise.all(running);
+    if (staging) {
+      const n = await staging.finish(connections);
+      stored += n;
+    }
   } catch (err) {
     // Let the batches still in flight finish (each commits or rolls back whole) before answering.
     await Promise.allSettled(running);
+    await staging.discard().catch(() => {});
     throw err;
   }
   return stored;

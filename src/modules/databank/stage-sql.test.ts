@@ -78,7 +78,9 @@ describe('recompute from the raw events', () => {
       shop: fc.integer({ min: 1, max: 2 }),
       brand: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
       category: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
-      daysAgo: fc.integer({ min: 0, max: 40 }),
+      // Mostly within weeks, some within months: the rebuild reads the second view day off a bitmap
+      // of 64 days, and off the gathered days when the views span more.
+      daysAgo: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 200 })),
       rating: fc.option(fc.constantFrom(-1, 0, 1), { nil: null }),
     });
     const sample = fc.sample(event, { numRuns: 600, seed: 11 });
@@ -106,6 +108,10 @@ describe('recompute from the raw events', () => {
     const mine = async () => (await factsRows(db)).filter((r) => r.shopId.startsWith('kinds-'));
     const incremental = await mine();
     expect(new Set(incremental.map((r) => r.scope.split(':')[0]))).toEqual(new Set(['brand', 'category']));
+    const spans = incremental
+      .filter((r) => r.viewDays.length === 2)
+      .map((r) => r.viewDays[0]! - r.viewDays[1]!);
+    expect(spans.some((d) => d < 64) && spans.some((d) => d >= 64)).toBe(true);
     await recomputeFacts(db);
     expect(await mine()).toEqual(incremental);
     await rebuildAllFacts(database, 2, 3);
