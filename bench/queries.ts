@@ -19,12 +19,12 @@ import { machine, makeBenchMarket, saveResult, scratchDatabase } from './lib';
  */
 export const BUDGETS: Record<string, number> = {
   'add to cart': 9,
-  checkout: 21,
-  pay: 9,
-  'callback (provider HTTP)': 24,
-  'callback (sandbox deadline sweep)': 30,
+  checkout: 16,
+  pay: 7,
+  'callback (provider HTTP)': 16,
+  'callback (sandbox deadline sweep)': 22,
   ship: 10,
-  'pick-up': 18,
+  'pick-up': 13,
 };
 
 interface Sample {

@@ -1,5 +1,6 @@
-import { and, desc, inArray, sql } from 'drizzle-orm';
+import { and, desc, inArray, sql, type WithSubquery } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
+import { p, statement } from '../db/statements';
 import { outboxConsumers, outboxEvents } from './schema';
 
 export interface DomainEvent<P = Record<string, unknown>> {
@@ -17,7 +18,41 @@ export async function emit(
   payload: Record<string, unknown>,
   opts: { key?: string; at: Date },
 ): Promise<void> {
-  await tx.insert(outboxEvents).values({ topic, key: opts.key ?? null, payload, occurredAt: opts.at });
+  await insertEvent(tx, { topic, key: opts.key ?? null, payload, at: opts.at });
+}
+
+// Nearly every state change emits: its SQL is built once (see statement()).
+const insertEvent = statement((db) => eventsInsert(db, ['']));
+
+/**
+ * For a statement that writes events along with other rows (a data-modifying CTE, built once with
+ * statement()): the insert of one event per prefix, whose values eventValues() gives, after the
+ * writes of `ctes` if any.
+ */
+export function eventsInsert(db: Db, prefixes: string[], ctes: WithSubquery[] = []) {
+  return (ctes.length ? db.with(...ctes) : db).insert(outboxEvents).values(
+    prefixes.map((x) => ({
+      topic: p(`${x}topic`),
+      key: p(`${x}key`),
+      payload: p(`${x}payload`),
+      occurredAt: p(`${x}at`),
+    })),
+  );
+}
+
+/** The placeholders' values of one event of eventsInsert(), under its prefix. */
+export function eventValues(
+  prefix: string,
+  topic: string,
+  payload: Record<string, unknown>,
+  opts: { key?: string; at: Date },
+): Record<string, unknown> {
+  return {
+    [`${prefix}topic`]: topic,
+    [`${prefix}key`]: opts.key ?? null,
+    [`${prefix}payload`]: payload,
+    [`${prefix}at`]: opts.at,
+  };
 }
 
 type Handler = (tx: Tx, event: DomainEvent) => Promise<void>;

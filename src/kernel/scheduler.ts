@@ -1,5 +1,7 @@
+import type { WithSubquery } from 'drizzle-orm';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
+import { p, statement } from '../db/statements';
 import type { Clock, ManualClock } from './clock';
 import { newId } from './ids';
 import { clockState, deadlines } from './schema';
@@ -33,21 +35,81 @@ export async function scheduleDeadline(
   tx: Executor,
   input: { kind: string; subjectId: string; dueAt: Date; payload?: Record<string, unknown>; now: Date },
 ): Promise<void> {
-  await tx
+  await upsertDeadline(tx, deadlineValues('', input));
+}
+
+// The trade paths schedule and cancel deadlines on every step: built once (see statement()).
+const upsertDeadline = statement((db) => deadlinesUpsert(db, ['']));
+
+/**
+ * For a statement that schedules deadlines along with other writes (a data-modifying CTE, built
+ * once with statement()): scheduleDeadline for one deadline per prefix, whose values
+ * deadlineValues() gives, after the writes of `ctes` if any. The subjects must differ (one row
+ * cannot be upserted twice).
+ */
+export function deadlinesUpsert(db: Db, prefixes: string[], ctes: WithSubquery[] = []) {
+  return (ctes.length ? db.with(...ctes) : db)
     .insert(deadlines)
-    .values({
-      id: newId('dl'),
-      kind: input.kind,
-      subjectId: input.subjectId,
-      dueAt: input.dueAt,
-      payload: input.payload ?? {},
-      createdAt: input.now,
-    })
+    .values(
+      prefixes.map((x) => ({
+        id: p(`${x}id`),
+        kind: p(`${x}kind`),
+        subjectId: p(`${x}subjectId`),
+        dueAt: p(`${x}dueAt`),
+        payload: p(`${x}payload`),
+        createdAt: p(`${x}now`),
+      })),
+    )
     .onConflictDoUpdate({
       target: [deadlines.kind, deadlines.subjectId],
       targetWhere: sql`status = 'pending'`,
-      set: { dueAt: input.dueAt, payload: input.payload ?? {}, attempts: 0, lastError: null },
+      // The proposed row's values: one statement may schedule several deadlines.
+      set: {
+        dueAt: sql`excluded.due_at`,
+        payload: sql`excluded.payload`,
+        attempts: 0,
+        lastError: null,
+      },
     });
+}
+
+/** The placeholders' values of one deadline of deadlinesUpsert(), under its prefix. */
+export function deadlineValues(
+  prefix: string,
+  input: { kind: string; subjectId: string; dueAt: Date; payload?: Record<string, unknown>; now: Date },
+): Record<string, unknown> {
+  return {
+    [`${prefix}id`]: newId('dl'),
+    [`${prefix}kind`]: input.kind,
+    [`${prefix}subjectId`]: input.subjectId,
+    [`${prefix}dueAt`]: input.dueAt,
+    [`${prefix}payload`]: input.payload ?? {},
+    [`${prefix}now`]: input.now,
+  };
+}
+
+const cancelPending = statement((db) => deadlineCancel(db, ''));
+
+/**
+ * cancelDeadline as part of a statement built once with statement(), after the writes of `ctes` if
+ * any; cancelValues() gives its values under `prefix`.
+ */
+export function deadlineCancel(db: Db, prefix: string, ctes: WithSubquery[] = []) {
+  return (ctes.length ? db.with(...ctes) : db)
+    .update(deadlines)
+    .set({ status: 'cancelled', doneAt: p(`${prefix}now`) } as never)
+    .where(
+      and(
+        eq(deadlines.kind, p(`${prefix}kind`)),
+        eq(deadlines.subjectId, p(`${prefix}subjectId`)),
+        // A literal, not a parameter: a generic plan can then use the partial index on pending rows.
+        sql`${deadlines.status} = 'pending'`,
+      ),
+    );
+}
+
+export function cancelValues(prefix: string, kind: string, subjectId: string, now: Date) {
+  return { [`${prefix}kind`]: kind, [`${prefix}subjectId`]: subjectId, [`${prefix}now`]: now };
 }
 
 export async function cancelDeadline(
@@ -56,12 +118,7 @@ export async function cancelDeadline(
   subjectId: string,
   now: Date,
 ): Promise<void> {
-  await tx
-    .update(deadlines)
-    .set({ status: 'cancelled', doneAt: now })
-    .where(
-      and(eq(deadlines.kind, kind), eq(deadlines.subjectId, subjectId), eq(deadlines.status, 'pending')),
-    );
+  await cancelPending(tx, cancelValues('', kind, subjectId, now));
 }
 
 export async function pendingDeadline(tx: Executor, kind: string, subjectId: string) {
@@ -94,18 +151,7 @@ export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promis
   while (handled < limit) {
     const now = clock.now();
     const took = await db.transaction(async (tx) => {
-      const due = tx
-        .select({ id: deadlines.id })
-        .from(deadlines)
-        .where(and(eq(deadlines.status, 'pending'), lte(deadlines.dueAt, now)))
-        .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
-        .limit(Math.min(SWEEP_BATCH, limit - handled))
-        .for('update', { skipLocked: true });
-      const rows = await tx
-        .update(deadlines)
-        .set({ status: 'done', doneAt: now })
-        .where(inArray(deadlines.id, due))
-        .returning();
+      const rows = await claimDue(tx, { now, limit: Math.min(SWEEP_BATCH, limit - handled) });
       // RETURNING has no order of its own.
       rows.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const row of rows) await runHandler(tx, row, now);
@@ -116,6 +162,26 @@ export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promis
   }
   return handled;
 }
+
+// Every sweep runs this, due rows or not: built once (see statement()).
+const claimDue = statement((db) =>
+  db
+    .update(deadlines)
+    .set({ status: 'done', doneAt: p('now') } as never)
+    .where(
+      inArray(
+        deadlines.id,
+        db
+          .select({ id: deadlines.id })
+          .from(deadlines)
+          .where(and(sql`${deadlines.status} = 'pending'`, lte(deadlines.dueAt, p('now'))))
+          .orderBy(asc(deadlines.dueAt), asc(deadlines.id))
+          .limit(p('limit') as never)
+          .for('update', { skipLocked: true }),
+      ),
+    )
+    .returning(),
+);
 
 /** One claimed deadline's handler, in a savepoint; a failure is recorded on the row for a later retry. */
 async function runHandler(tx: Tx, row: typeof deadlines.$inferSelect, now: Date): Promise<void> {

@@ -3,6 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { and, desc, eq, gt, ne } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Db, Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { DAY } from '../../kernel/clock';
 import type { Auth } from '../../kernel/context';
 import { AppError, forbidden, invalidField, unauthenticated } from '../../kernel/errors';
@@ -240,11 +241,9 @@ export function registerTokenResolver(prefix: string, resolver: TokenResolver): 
   tokenResolvers.set(prefix, resolver);
 }
 
-export async function resolveToken(db: Db, token: string, now: Date): Promise<Auth | null> {
-  for (const [prefix, resolver] of tokenResolvers) {
-    if (token.startsWith(prefix)) return resolver(db, token, now);
-  }
-  const [row] = await db
+// Every authenticated request runs this: its SQL is built once (see statement()).
+const sessionByTokenHash = statement((db) =>
+  db
     .select({
       sessionId: sessions.id,
       accountId: sessions.accountId,
@@ -254,7 +253,14 @@ export async function resolveToken(db: Db, token: string, now: Date): Promise<Au
     })
     .from(sessions)
     .innerJoin(accounts, eq(accounts.id, sessions.accountId))
-    .where(eq(sessions.tokenHash, tokenHash(token)));
+    .where(eq(sessions.tokenHash, p('hash'))),
+);
+
+export async function resolveToken(db: Db, token: string, now: Date): Promise<Auth | null> {
+  for (const [prefix, resolver] of tokenResolvers) {
+    if (token.startsWith(prefix)) return resolver(db, token, now);
+  }
+  const [row] = await sessionByTokenHash(db, { hash: tokenHash(token) });
   if (!row || row.expiresAt <= now || row.status !== 'active') return null;
   return { accountId: row.accountId, isOperator: row.isOperator, via: 'session', sessionId: row.sessionId };
 }

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, type FieldError, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
@@ -229,17 +230,22 @@ export async function adjustStock(
 }
 
 /** Sellable units per SKU, summed over every warehouse; SKUs without stock rows answer 0. */
-export async function availableBySku(tx: Executor, skuIds: string[]): Promise<Map<string, number>> {
-  const result = new Map<string, number>(skuIds.map((id) => [id, 0]));
-  if (skuIds.length === 0) return result;
-  const rows = await tx
+// Every cart view runs this: built once (see statement()).
+const availableOf = statement((db) =>
+  db
     .select({
       skuId: stock.skuId,
       available: sql<number>`sum(${stock.onHand} - ${stock.reserved})::int`,
     })
     .from(stock)
-    .where(inArray(stock.skuId, [...new Set(skuIds)]))
-    .groupBy(stock.skuId);
+    .where(sql`${stock.skuId} = any(${p('skuIds')}::text[])`)
+    .groupBy(stock.skuId),
+);
+
+export async function availableBySku(tx: Executor, skuIds: string[]): Promise<Map<string, number>> {
+  const result = new Map<string, number>(skuIds.map((id) => [id, 0]));
+  if (skuIds.length === 0) return result;
+  const rows = await availableOf(tx, { skuIds: [...new Set(skuIds)] });
   for (const r of rows) result.set(r.skuId, Number(r.available));
   return result;
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { byShape, p, statement } from '../../db/statements';
 import { AppError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { CNY } from '../../kernel/money';
@@ -56,11 +57,12 @@ export function checkPostings(postings: PostingInput[]): void {
 }
 
 /**
- * Records one balanced money movement in the caller's transaction. Accounts are created on first
- * use; each account's balance moves with one conditional UPDATE, and an account that may not go
- * negative (every shop account) refuses with 409 `insufficient_funds`, which rolls the whole
- * business operation back. Accounts are updated in code order so that concurrent transactions
- * touching the same accounts lock them in the same order and cannot deadlock.
+ * Records one balanced money movement in the caller's transaction, in two statements when no
+ * account that may not go negative is debited (the accounts, created on first use or moved, in one
+ * upsert; the transaction with its lines in another). A debit of such an account (every shop
+ * account) moves it with a conditional UPDATE that refuses with 409 `insufficient_funds`, which
+ * rolls the whole business operation back. Accounts are moved in code order so that concurrent
+ * transactions touching the same accounts lock them in the same order and cannot deadlock.
  */
 export async function postTransaction(tx: Executor, input: TransactionInput): Promise<{ id: string }> {
   checkPostings(input.postings);
@@ -73,6 +75,90 @@ export async function postTransaction(tx: Executor, input: TransactionInput): Pr
   }
   const codes = [...net.keys()].sort();
 
+  const delta = (code: string) => normalSign(accountSpec(code).kind) * (net.get(code)?.amount ?? 0);
+  const currencyOf = (code: string) => net.get(code)?.currency ?? CNY;
+  // A debit of a shop account must be checked against its balance (movedChecked); everything else
+  // (platform accounts, credits to shops: the payment path) moves in one statement.
+  const checked = codes.some((code) => !accountSpec(code).allowNegative && delta(code) < 0);
+  const moved = checked
+    ? await movedChecked(tx, codes, delta, currencyOf, input.now)
+    : ((await accountsUpsert(codes.length)(
+        tx,
+        Object.assign(
+          {},
+          ...codes.map((code, i) => {
+            const spec = accountSpec(code);
+            return {
+              [`a${i}_id`]: newId('lacct'),
+              [`a${i}_code`]: code,
+              [`a${i}_kind`]: spec.kind,
+              [`a${i}_shopId`]: spec.shopId,
+              [`a${i}_currency`]: currencyOf(code),
+              [`a${i}_balance`]: delta(code),
+              [`a${i}_allowNegative`]: spec.allowNegative,
+              [`a${i}_createdAt`]: input.now,
+            };
+          }),
+        ),
+      )) as { id: string; code: string; balance: number; currency: string }[]);
+  const accounts = new Map<string, { id: string; balance: number }>();
+  for (const code of codes) {
+    const row = moved.find((r) => r.code === code);
+    if (!row) throw new AppError(409, 'insufficient_funds', { account: code });
+    if (row.currency !== currencyOf(code)) {
+      throw new RangeError(`account ${code} is kept in ${row.currency}, not ${currencyOf(code)}`);
+    }
+    accounts.set(code, { id: row.id, balance: row.balance });
+  }
+
+  const id = newId('ltx');
+  // Walk the lines backwards from each account's new balance, so every line carries the balance
+  // right after it even when one account appears twice in a transaction.
+  const after = new Map([...accounts].map(([code, a]) => [code, a.balance]));
+  const rows = [...input.postings].reverse().map((p) => {
+    const balance = after.get(p.account) ?? 0;
+    after.set(p.account, balance - normalSign(accountSpec(p.account).kind) * p.amount);
+    return {
+      accountId: accounts.get(p.account)?.id ?? '',
+      amount: p.amount,
+      currency: p.currency ?? CNY,
+      balanceAfter: balance,
+    };
+  });
+  // The transaction and its lines in one statement.
+  await entriesInsert(rows.length)(
+    tx,
+    Object.assign(
+      {
+        t_id: id,
+        t_kind: input.kind,
+        t_memo: input.memo,
+        t_ref: input.ref ?? null,
+        t_shopId: input.shopId ?? null,
+        t_createdAt: input.now,
+      },
+      ...rows.reverse().map((r, i) => ({
+        [`p${i}_accountId`]: r.accountId,
+        [`p${i}_amount`]: r.amount,
+        [`p${i}_currency`]: r.currency,
+        [`p${i}_balanceAfter`]: r.balanceAfter,
+      })),
+    ),
+  );
+  return { id };
+}
+
+/**
+ * Moves accounts of which at least one may not go negative and is debited: each is created at zero
+ * on first use, then moved by one conditional UPDATE that does not overdraw it (no row answered).
+ */
+async function movedChecked(
+  tx: Executor,
+  codes: string[],
+  delta: (code: string) => number,
+  currencyOf: (code: string) => string,
+  now: Date,
+): Promise<{ id: string; code: string; balance: number; currency: string }[]> {
   await tx
     .insert(ledgerAccounts)
     .values(
@@ -83,65 +169,83 @@ export async function postTransaction(tx: Executor, input: TransactionInput): Pr
           code,
           kind: spec.kind,
           shopId: spec.shopId,
-          currency: net.get(code)?.currency ?? CNY,
+          currency: currencyOf(code),
           balance: 0,
           allowNegative: spec.allowNegative,
-          createdAt: input.now,
+          createdAt: now,
         };
       }),
     )
     .onConflictDoNothing({ target: ledgerAccounts.code });
-
-  const accounts = new Map<string, { id: string; balance: number }>();
+  const moved: { id: string; code: string; balance: number; currency: string }[] = [];
   for (const code of codes) {
-    const spec = accountSpec(code);
-    const { amount, currency } = net.get(code) ?? { amount: 0, currency: CNY };
-    const delta = normalSign(spec.kind) * amount;
-    const where = spec.allowNegative
+    const d = delta(code);
+    const where = accountSpec(code).allowNegative
       ? eq(ledgerAccounts.code, code)
-      : and(eq(ledgerAccounts.code, code), sql`${ledgerAccounts.balance} + ${delta} >= 0`);
+      : and(eq(ledgerAccounts.code, code), sql`${ledgerAccounts.balance} + ${d} >= 0`);
     const [row] = await tx
       .update(ledgerAccounts)
-      .set({ balance: sql`${ledgerAccounts.balance} + ${delta}` })
+      .set({ balance: sql`${ledgerAccounts.balance} + ${d}` })
       .where(where)
       .returning({
         id: ledgerAccounts.id,
+        code: ledgerAccounts.code,
         balance: ledgerAccounts.balance,
         currency: ledgerAccounts.currency,
       });
-    if (!row) throw new AppError(409, 'insufficient_funds', { account: code });
-    if (row.currency !== currency) {
-      throw new RangeError(`account ${code} is kept in ${row.currency}, not ${currency}`);
-    }
-    accounts.set(code, { id: row.id, balance: row.balance });
+    if (!row) break; // refused: postTransaction throws 409 for the missing account
+    moved.push(row);
   }
-
-  const id = newId('ltx');
-  await tx.insert(ledgerTransactions).values({
-    id,
-    kind: input.kind,
-    memo: input.memo,
-    ref: input.ref ?? null,
-    shopId: input.shopId ?? null,
-    createdAt: input.now,
-  });
-  // Walk the lines backwards from each account's new balance, so every line carries the balance
-  // right after it even when one account appears twice in a transaction.
-  const after = new Map([...accounts].map(([code, a]) => [code, a.balance]));
-  const rows = [...input.postings].reverse().map((p) => {
-    const balance = after.get(p.account) ?? 0;
-    after.set(p.account, balance - normalSign(accountSpec(p.account).kind) * p.amount);
-    return {
-      transactionId: id,
-      accountId: accounts.get(p.account)?.id ?? '',
-      amount: p.amount,
-      currency: p.currency ?? CNY,
-      balanceAfter: balance,
-    };
-  });
-  await tx.insert(ledgerPostings).values(rows.reverse());
-  return { id };
+  return moved;
 }
+
+const ph = (prefix: string, columns: string[]): Record<string, unknown> =>
+  Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}`)]));
+
+const accountsUpsert = byShape((n: number) =>
+  statement((db) =>
+    db
+      .insert(ledgerAccounts)
+      .values(
+        Array.from({ length: n }, (_, i) =>
+          ph(`a${i}_`, ['id', 'code', 'kind', 'shopId', 'currency', 'balance', 'allowNegative', 'createdAt']),
+        ) as never,
+      )
+      // Rows in code order: concurrent transactions lock the accounts they share in the same order.
+      .onConflictDoUpdate({
+        target: ledgerAccounts.code,
+        set: { balance: sql`${ledgerAccounts.balance} + excluded.balance` },
+      })
+      .returning({
+        id: ledgerAccounts.id,
+        code: ledgerAccounts.code,
+        balance: ledgerAccounts.balance,
+        currency: ledgerAccounts.currency,
+      }),
+  ),
+);
+
+const entriesInsert = byShape((n: number) =>
+  statement((db) =>
+    db
+      .with(
+        db
+          .$with('ltx')
+          .as(
+            db
+              .insert(ledgerTransactions)
+              .values(ph('t_', ['id', 'kind', 'memo', 'ref', 'shopId', 'createdAt']) as never),
+          ),
+      )
+      .insert(ledgerPostings)
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          ...ph(`p${i}_`, ['accountId', 'amount', 'currency', 'balanceAfter']),
+          transactionId: p('t_id'),
+        })) as never,
+      ),
+  ),
+);
 
 /** An account's balance in its normal direction; 0 for an account never used. */
 export async function balanceOf(tx: Executor, code: string): Promise<number> {

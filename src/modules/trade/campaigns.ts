@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, lt, lte, or } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, type FieldError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { decodeCursor, page } from '../../kernel/pagination';
@@ -77,17 +78,22 @@ export async function campaignFor(
   shopKind: CampaignShopKind,
   paidAt: Date,
 ): Promise<ShipDeadlineCampaign | undefined> {
-  const [row] = await tx
+  const [row] = await campaignAt(tx, { shopKind, paidAt });
+  return row;
+}
+
+// Every paid order asks: built once (see statement()).
+const campaignAt = statement((db) =>
+  db
     .select()
     .from(shipDeadlineCampaigns)
     .where(
       and(
-        lte(shipDeadlineCampaigns.paidFrom, paidAt),
-        gt(shipDeadlineCampaigns.paidUntil, paidAt),
-        or(isNull(shipDeadlineCampaigns.shopKind), eq(shipDeadlineCampaigns.shopKind, shopKind)),
+        lte(shipDeadlineCampaigns.paidFrom, p('paidAt')),
+        gt(shipDeadlineCampaigns.paidUntil, p('paidAt')),
+        or(isNull(shipDeadlineCampaigns.shopKind), eq(shipDeadlineCampaigns.shopKind, p('shopKind'))),
       ),
     )
     .orderBy(desc(shipDeadlineCampaigns.shipBy), desc(shipDeadlineCampaigns.createdAt))
-    .limit(1);
-  return row;
-}
+    .limit(1),
+);

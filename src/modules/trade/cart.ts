@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, invalidField, notFound } from '../../kernel/errors';
 import { getSkuForSale, type SkuForSale } from '../catalog';
 import { availableBySku } from '../inventory';
@@ -35,14 +36,7 @@ export async function addToCart(
   now: Date,
 ): Promise<SkuForSale> {
   const sku = await requireSkuForSale(tx, input.skuId);
-  const [row] = await tx
-    .insert(cartItems)
-    .values({ buyerId, skuId: input.skuId, quantity: input.quantity, addedAt: now, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [cartItems.buyerId, cartItems.skuId],
-      set: { quantity: sql`${cartItems.quantity} + ${input.quantity}`, updatedAt: now },
-    })
-    .returning();
+  const [row] = await addLine(tx, { buyerId, skuId: input.skuId, quantity: input.quantity, now });
   if (row && row.quantity > MAX_LINE_QUANTITY) {
     throw invalidField('/quantity', 'field.cart_quantity_max', { limit: MAX_LINE_QUANTITY });
   }
@@ -73,14 +67,42 @@ export async function removeFromCart(tx: Executor, buyerId: string, skuId: strin
   if (gone.length === 0) throw notFound('cart_line_not_found');
 }
 
-/** The buyer's cart lines, oldest first; `lock` holds them until the transaction ends (checkout). */
-export async function cartLines(tx: Executor, buyerId: string, opts: { lock?: boolean } = {}) {
-  const query = tx
+// The cart statements run on every add and checkout: built once (see statement()).
+const addLine = statement((db) =>
+  db
+    .insert(cartItems)
+    .values({
+      buyerId: p('buyerId'),
+      skuId: p('skuId'),
+      quantity: p('quantity'),
+      addedAt: p('now'),
+      updatedAt: p('now'),
+    })
+    .onConflictDoUpdate({
+      target: [cartItems.buyerId, cartItems.skuId],
+      set: { quantity: sql`${cartItems.quantity} + ${p('quantity')}::int`, updatedAt: p('now') } as never,
+    })
+    .returning(),
+);
+const linesOfCart = statement((db) =>
+  db
     .select()
     .from(cartItems)
-    .where(eq(cartItems.buyerId, buyerId))
-    .orderBy(asc(cartItems.addedAt), asc(cartItems.skuId));
-  return opts.lock ? query.for('update') : query;
+    .where(eq(cartItems.buyerId, p('buyerId')))
+    .orderBy(asc(cartItems.addedAt), asc(cartItems.skuId)),
+);
+const lockedLinesOfCart = statement((db) =>
+  db
+    .select()
+    .from(cartItems)
+    .where(eq(cartItems.buyerId, p('buyerId')))
+    .orderBy(asc(cartItems.addedAt), asc(cartItems.skuId))
+    .for('update'),
+);
+
+/** The buyer's cart lines, oldest first; `lock` holds them until the transaction ends (checkout). */
+export async function cartLines(tx: Executor, buyerId: string, opts: { lock?: boolean } = {}) {
+  return (opts.lock ? lockedLinesOfCart : linesOfCart)(tx, { buyerId });
 }
 
 export interface CartLineView {

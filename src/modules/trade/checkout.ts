@@ -1,8 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db';
+import { byShape, p, statement } from '../../db/statements';
 import { AppError, conflict, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
-import { scheduleDeadline } from '../../kernel/scheduler';
+import { eventsInsert } from '../../kernel/outbox';
+import { deadlinesUpsert, deadlineValues } from '../../kernel/scheduler';
 import type { SkuForSale } from '../catalog';
 import { type RuleSet, returnInsuranceRules, rulesFor, type ShopKind } from '../governance';
 import { reserveStock } from '../inventory';
@@ -17,7 +19,7 @@ import {
   quoteLines,
 } from '../promotions';
 import { cartLines, requireSkuForSale } from './cart';
-import { type Order, PAY_BY, recordCreated } from './orders';
+import { createdValues, type Order, orderEventsInsert, PAY_BY } from './orders';
 import { cartItems, orderLines, orders, payments, type ShippingAddress } from './schema';
 import './messages';
 
@@ -277,8 +279,6 @@ export async function checkout(
       (p.order.returnInsurance === 'buyer' ? (p.order.returnInsurancePremium ?? 0) : 0),
     0,
   );
-  await tx.insert(payments).values({ id: paymentId, buyerId, amount, status: 'pending', createdAt: now });
-
   const result: CheckoutResult = {
     orders: [],
     payment: { id: paymentId, amount },
@@ -289,17 +289,21 @@ export async function checkout(
       couponsApplied: quote.result.coupons.filter((c) => c.applied).map((c) => c.couponId),
     },
   };
+  // The payment and its orders in one statement.
+  const payment = { id: paymentId, buyerId, amount, status: 'pending', createdAt: now };
+  const orderRows = (await insertPaymentAndOrders(planned.length)(tx, {
+    ...prefixed('pay_', payment, PAYMENT_COLUMNS),
+    ...Object.assign({}, ...planned.map((p, i) => prefixed(`o${i}_`, p.order, ORDER_COLUMNS))),
+  })) as Order[];
+  const byId = new Map(orderRows.map((o) => [o.id, o]));
   const placedLines = new Map<string, { orderId: string; orderLineId: string; shopId: string }>();
-  const placed: { order: Order; lines: { sku: SkuForSale; quantity: number }[] }[] = [];
-  for (const p of planned) {
-    const [order] = (await tx.insert(orders).values(p.order).returning()) as Order[];
-    placed.push({ order: order!, lines: p.lines });
-  }
+  const placed = planned.map((p) => ({ order: byId.get(p.order.id!)!, lines: p.lines }));
   // Stock rows are locked in one global order (by SKU), so two checkouts of the same SKUs in
   // different cart orders wait for each other instead of deadlocking.
   const toReserve = placed
     .flatMap(({ order, lines: shopLines }) => shopLines.map((line) => ({ order, ...line })))
     .sort((a, b) => (a.sku.skuId < b.sku.skuId ? -1 : a.sku.skuId > b.sku.skuId ? 1 : 0));
+  const lineRows: (typeof orderLines.$inferInsert)[] = [];
   for (const { order, sku, quantity } of toReserve) {
     const reservation = await reserveStock(tx, {
       shopId: order.shopId,
@@ -311,7 +315,7 @@ export async function checkout(
     const line = priced.get(sku.skuId)!;
     const orderLineId = newId('oln');
     placedLines.set(sku.skuId, { orderId: order.id, orderLineId, shopId: order.shopId });
-    await tx.insert(orderLines).values({
+    lineRows.push({
       id: orderLineId,
       orderId: order.id,
       skuId: sku.skuId,
@@ -335,9 +339,16 @@ export async function checkout(
     { buyerId, paymentId, quote, placed: placedLines, flashClaimed: !!prepared?.flash.length },
     now,
   );
-  for (const { order } of placed) {
-    await recordCreated(tx, order, { type: 'buyer', id: buyerId }, now);
-    await scheduleDeadline(tx, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now });
+  // The lines, each order's creation (its event and pay-by deadline) and the cart's bought lines
+  // leaving, in one statement: the same writes, in the same order, as one round trip.
+  const values: Record<string, unknown> = {};
+  for (const [i, row] of lineRows.entries()) Object.assign(values, prefixed(`l${i}_`, row, LINE_COLUMNS));
+  placed.forEach(({ order }, i) => {
+    Object.assign(
+      values,
+      createdValues(`c${i}_`, order, { type: 'buyer', id: buyerId }, now),
+      deadlineValues(`d${i}_`, { kind: PAY_BY, subjectId: order.id, dueAt: order.payBy!, now }),
+    );
     result.orders.push({
       id: order.id,
       shopId: order.shopId,
@@ -346,16 +357,128 @@ export async function checkout(
       returnInsurance: order.returnInsurance,
       returnInsurancePremium: order.returnInsurancePremium,
     });
-  }
-  if (input.items) return result;
-  await tx.delete(cartItems).where(
-    and(
-      eq(cartItems.buyerId, buyerId),
-      inArray(
-        cartItems.skuId,
-        lines.map((l) => l.skuId),
-      ),
-    ),
-  );
+  });
+  const clearCart = !input.items;
+  if (clearCart) Object.assign(values, { buyerId, boughtSkuIds: lines.map((l) => l.skuId) });
+  await placeLines(lineRows.length, placed.length, clearCart)(tx, values);
   return result;
 }
+
+/**
+ * A row's values as placeholders' values under `prefix` (undefined as null: every column is given).
+ * A column the statement does not write is a programming fault, not something to drop silently.
+ */
+function prefixed(prefix: string, row: Record<string, unknown>, columns: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (!columns.includes(k)) throw new Error(`checkout writes no column ${k}`);
+    out[`${prefix}${k}`] = v ?? null;
+  }
+  return out;
+}
+
+/** A row of placeholders under `prefix` for each of `columns`. */
+const placeholders = (prefix: string, columns: string[]) =>
+  Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}`)])) as never;
+
+// The columns checkout gives (every one, so each statement has one shape per count of rows).
+const PAYMENT_COLUMNS = ['id', 'buyerId', 'amount', 'status', 'createdAt'];
+const ORDER_COLUMNS = [
+  'id',
+  'buyerId',
+  'shopId',
+  'shopKind',
+  'rulesVersion',
+  'paymentId',
+  'status',
+  'total',
+  'pointsAmount',
+  'returnInsurance',
+  'returnInsurancePremium',
+  'address',
+  'createdAt',
+  'payBy',
+  'campaignKind',
+  'campaignId',
+  'shipHold',
+  'depositAmount',
+  'balanceFrom',
+  'balanceBy',
+  'announcedShipBy',
+];
+const LINE_COLUMNS = [
+  'id',
+  'orderId',
+  'skuId',
+  'productId',
+  'categoryId',
+  'title',
+  'attributes',
+  'image',
+  'unitPrice',
+  'quantity',
+  'lineTotal',
+  'paidAmount',
+  'pointsAmount',
+  'platformFunded',
+  'shipWithinHours',
+  'reservationId',
+];
+
+const paymentAndOrders = byShape((orderCount: `${number}`) =>
+  statement((db) => {
+    const pay = db.$with('pay').as(db.insert(payments).values(placeholders('pay_', PAYMENT_COLUMNS)));
+    return db
+      .with(pay)
+      .insert(orders)
+      .values(Array.from({ length: Number(orderCount) }, (_, i) => placeholders(`o${i}_`, ORDER_COLUMNS)))
+      .returning();
+  }),
+);
+const insertPaymentAndOrders = (orderCount: number) => paymentAndOrders(`${orderCount}`);
+
+const linesStatement = byShape((shape: string) => {
+  const [lineCount, orderCount, clear] = shape.split('/').map(Number) as [number, number, number];
+  const orderPrefixes = Array.from({ length: orderCount }, (_, i) => `c${i}_`);
+  return statement((db) => {
+    const ctes = [
+      db
+        .$with('lines')
+        .as(
+          db
+            .insert(orderLines)
+            .values(Array.from({ length: lineCount }, (_, i) => placeholders(`l${i}_`, LINE_COLUMNS))),
+        ),
+      db.$with('created').as(orderEventsInsert(db, orderPrefixes)),
+      db.$with('events').as(
+        eventsInsert(
+          db,
+          orderPrefixes.map((x) => `${x}ob_`),
+        ),
+      ),
+      ...(clear
+        ? [
+            db
+              .$with('bought')
+              .as(
+                db
+                  .delete(cartItems)
+                  .where(
+                    and(
+                      eq(cartItems.buyerId, p('buyerId')),
+                      sql`${cartItems.skuId} = any(${p('boughtSkuIds')}::text[])`,
+                    ),
+                  ),
+              ),
+          ]
+        : []),
+    ];
+    return deadlinesUpsert(
+      db,
+      Array.from({ length: orderCount }, (_, i) => `d${i}_`),
+      ctes,
+    );
+  });
+});
+const placeLines = (lineCount: number, orderCount: number, clearCart: boolean) =>
+  linesStatement(`${lineCount}/${orderCount}/${clearCart ? 1 : 0}`);

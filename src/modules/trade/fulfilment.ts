@@ -3,7 +3,6 @@ import type { Executor } from '../../db';
 import { AppError, conflict, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
-import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { commitReservation, releaseReservation } from '../inventory';
 import { releaseOrderPromotions } from '../promotions';
@@ -159,14 +158,13 @@ export async function applyLogisticsEvent(
     reason: 'picked_up',
     set: { shippedAt: at, confirmBy },
     now,
+    deadlines: { cancel: SHIP_BY, schedule: { kind: CONFIRM_BY, dueAt: confirmBy } },
   });
   if (!shipped) return { orderId: order.id, status: order.status };
   for (const line of (await linesOf(tx, [order.id])).get(order.id) ?? []) {
     // A line refunded in full before shipment gave its units back already; nothing of it ships.
     if (line.refundedQuantity < line.quantity) await commitReservation(tx, line.reservationId, now);
   }
-  await cancelDeadline(tx, SHIP_BY, order.id, now);
-  await scheduleDeadline(tx, { kind: CONFIRM_BY, subjectId: order.id, dueAt: confirmBy, now });
   return { orderId: order.id, status: shipped.status };
 }
 

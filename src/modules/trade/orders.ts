@@ -1,9 +1,11 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
-import type { Executor } from '../../db';
+import { and, asc, desc, eq, isNotNull, lt, or, sql, type WithSubquery } from 'drizzle-orm';
+import type { Db, Executor } from '../../db';
+import { byShape, p, statement } from '../../db/statements';
 import { AppError, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
-import { emit } from '../../kernel/outbox';
+import { eventsInsert, eventValues } from '../../kernel/outbox';
 import { decodeCursor, page } from '../../kernel/pagination';
+import { cancelValues, deadlineCancel, deadlinesUpsert, deadlineValues } from '../../kernel/scheduler';
 import { type OrderStatus, orderEvents, orderLines, orders } from './schema';
 import './messages';
 
@@ -51,60 +53,132 @@ export async function transition(
     reason?: string;
     set?: Partial<Order>;
     now: Date;
+    /**
+     * Deadlines of the order that move with it (of two different kinds): written in the same
+     * statement as the move's event, as cancelDeadline and scheduleDeadline would.
+     */
+    deadlines?: { cancel?: string; schedule?: { kind: string; dueAt: Date } };
   },
 ): Promise<Order | undefined> {
   if (!canMove(input.from, input.to)) throw new RangeError(`order cannot move ${input.from} -> ${input.to}`);
-  const [row] = await tx
-    .update(orders)
-    .set({ ...input.set, status: input.to })
-    .where(and(eq(orders.id, input.orderId), eq(orders.status, input.from)))
-    .returning();
-  if (!row) return undefined;
-  await tx.insert(orderEvents).values({
-    id: newId('oev'),
-    orderId: row.id,
-    fromStatus: input.from,
-    toStatus: input.to,
-    actorType: input.actor.type,
-    actorId: input.actor.id ?? null,
-    reason: input.reason ?? null,
-    at: input.now,
+  const set: Record<string, unknown> = { ...input.set, status: input.to };
+  for (const k of Object.keys(set)) if (set[k] === undefined) delete set[k];
+  const [row] = await moveStatement(Object.keys(set))(tx, {
+    ...set,
+    orderId: input.orderId,
+    from: input.from,
   });
-  await emit(
-    tx,
-    `order.${input.to}`,
-    {
-      orderId: row.id,
-      shopId: row.shopId,
-      buyerId: row.buyerId,
-      from: input.from,
-      to: input.to,
-      total: row.total,
-      reason: input.reason ?? null,
-    },
-    { key: row.id, at: input.now },
-  );
+  if (!row) return undefined;
+  // The move's event, its outbox event and its deadlines in one statement.
+  const cancel = input.deadlines?.cancel;
+  const schedule = input.deadlines?.schedule;
+  if (cancel && cancel === schedule?.kind)
+    throw new RangeError('cancel and schedule one deadline kind apart');
+  await movedStatement(`${cancel ? 1 : 0}${schedule ? 1 : 0}`)(tx, {
+    e_id: newId('oev'),
+    e_orderId: row.id,
+    e_fromStatus: input.from,
+    e_toStatus: input.to,
+    e_actorType: input.actor.type,
+    e_actorId: input.actor.id ?? null,
+    e_reason: input.reason ?? null,
+    e_at: input.now,
+    ...eventValues(
+      'ob_',
+      `order.${input.to}`,
+      {
+        orderId: row.id,
+        shopId: row.shopId,
+        buyerId: row.buyerId,
+        from: input.from,
+        to: input.to,
+        total: row.total,
+        reason: input.reason ?? null,
+      },
+      { key: row.id, at: input.now },
+    ),
+    ...(cancel ? cancelValues('c_', cancel, row.id, input.now) : {}),
+    ...(schedule
+      ? deadlineValues('d_', {
+          kind: schedule.kind,
+          subjectId: row.id,
+          dueAt: schedule.dueAt,
+          now: input.now,
+        })
+      : {}),
+  });
   return row;
 }
 
-/** Records an order's creation (no previous status). */
-export async function recordCreated(tx: Executor, order: Order, actor: Actor, now: Date): Promise<void> {
-  await tx.insert(orderEvents).values({
-    id: newId('oev'),
-    orderId: order.id,
-    fromStatus: null,
-    toStatus: order.status,
-    actorType: actor.type,
-    actorId: actor.id ?? null,
-    reason: 'checkout',
-    at: now,
-  });
-  await emit(
-    tx,
-    'order.created',
-    { orderId: order.id, shopId: order.shopId, buyerId: order.buyerId, total: order.total },
-    { key: order.id, at: now },
+// What follows a move, by shape (cancel? schedule?), each built once (see statement()).
+const movedStatement = byShape((shape: string) =>
+  statement((db) => {
+    const ctes: WithSubquery[] = [db.$with('moved_event').as(orderEventsInsert(db, ['e_']))];
+    if (shape === '00') return eventsInsert(db, ['ob_'], ctes);
+    ctes.push(db.$with('moved_outbox').as(eventsInsert(db, ['ob_'])));
+    if (shape === '10') return deadlineCancel(db, 'c_', ctes);
+    if (shape === '11') ctes.push(db.$with('moved_cancel').as(deadlineCancel(db, 'c_')));
+    return deadlinesUpsert(db, ['d_'], ctes);
+  }),
+);
+
+// The order moves are the trade paths' most frequent statements: built once per set of changed
+// columns (a handful of shapes), see statement().
+const moves = byShape((key: string) => {
+  const columns = key.split(',');
+  return statement((db) =>
+    db
+      .update(orders)
+      .set(Object.fromEntries(columns.map((c) => [c, p(c)])) as never)
+      .where(and(eq(orders.id, p('orderId')), eq(orders.status, p('from'))))
+      .returning(),
   );
+});
+const moveStatement = (columns: string[]) => moves(columns.join(','));
+
+/**
+ * For the statement that records orders' creation along with other writes (see checkout): their
+ * order_events rows (no previous status), one per prefix; their outbox events are eventsInsert() with
+ * `<prefix>ob_`, and createdValues() gives the values of both.
+ */
+export function orderEventsInsert(db: Db, prefixes: string[]) {
+  return db.insert(orderEvents).values(
+    prefixes.map((x) => ({
+      id: p(`${x}id`),
+      orderId: p(`${x}orderId`),
+      fromStatus: p(`${x}fromStatus`),
+      toStatus: p(`${x}toStatus`),
+      actorType: p(`${x}actorType`),
+      actorId: p(`${x}actorId`),
+      reason: p(`${x}reason`),
+      at: p(`${x}at`),
+    })),
+  );
+}
+
+/** An order's creation, as the values of orderEventsInsert() and eventsInsert(). */
+export function createdValues(
+  prefix: string,
+  order: Order,
+  actor: Actor,
+  now: Date,
+): Record<string, unknown> {
+  return {
+    [`${prefix}id`]: newId('oev'),
+    [`${prefix}orderId`]: order.id,
+    [`${prefix}fromStatus`]: null,
+    [`${prefix}toStatus`]: order.status,
+    [`${prefix}actorType`]: actor.type,
+    [`${prefix}actorId`]: actor.id ?? null,
+    [`${prefix}reason`]: 'checkout',
+    [`${prefix}at`]: now,
+    ...eventValues(
+      `${prefix}ob_`,
+      'order.created',
+      { orderId: order.id, shopId: order.shopId, buyerId: order.buyerId, total: order.total },
+      { key: order.id, at: now },
+    ),
+  };
 }
 
 export async function getOrder(tx: Executor, orderId: string): Promise<Order | undefined> {
@@ -135,11 +209,7 @@ export async function getShopOrder(tx: Executor, shopId: string, orderId: string
 export async function linesOf(tx: Executor, orderIds: string[]): Promise<Map<string, OrderLine[]>> {
   const result = new Map<string, OrderLine[]>(orderIds.map((id) => [id, []]));
   if (orderIds.length === 0) return result;
-  const rows = await tx
-    .select()
-    .from(orderLines)
-    .where(inArray(orderLines.orderId, orderIds))
-    .orderBy(asc(orderLines.id));
+  const rows = await linesOfOrders(tx, { orderIds });
   for (const r of rows) result.get(r.orderId)?.push(r);
   return result;
 }
@@ -188,13 +258,24 @@ export async function listOrders(
 /** Orders of one payment, locked for the rest of the transaction. */
 /** The orders a payment pays: those of its checkout, or the presale order whose balance it is. */
 export async function ordersOfPayment(tx: Executor, paymentId: string): Promise<Order[]> {
-  return tx
+  return lockedOrdersOfPayment(tx, { paymentId });
+}
+
+const lockedOrdersOfPayment = statement((db) =>
+  db
     .select()
     .from(orders)
-    .where(or(eq(orders.paymentId, paymentId), eq(orders.balancePaymentId, paymentId)))
+    .where(or(eq(orders.paymentId, p('paymentId')), eq(orders.balancePaymentId, p('paymentId'))))
     .orderBy(asc(orders.id))
-    .for('update');
-}
+    .for('update'),
+);
+const linesOfOrders = statement((db) =>
+  db
+    .select()
+    .from(orderLines)
+    .where(sql`${orderLines.orderId} = any(${p('orderIds')}::text[])`)
+    .orderBy(asc(orderLines.id)),
+);
 
 /** 13812345678 -> 138****5678; shorter numbers keep only their last two digits. */
 export function maskPhone(phone: string): string {

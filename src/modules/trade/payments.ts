@@ -1,9 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, conflict, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
-import { emit } from '../../kernel/outbox';
-import { cancelDeadline, scheduleDeadline } from '../../kernel/scheduler';
+import { emit, eventsInsert, eventValues } from '../../kernel/outbox';
+import { scheduleDeadline } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { confirmPromotions } from '../promotions';
@@ -83,13 +84,60 @@ export function sandboxNotification(payment: { id: string; amount: number }, cha
 }
 
 export async function getBuyerPayment(tx: Executor, buyerId: string, paymentId: string): Promise<Payment> {
-  const [row] = await tx
-    .select()
-    .from(payments)
-    .where(and(eq(payments.id, paymentId), eq(payments.buyerId, buyerId)));
+  const [row] = await buyerPayment(tx, { paymentId, buyerId });
   if (!row) throw notFound('payment_not_found');
   return row;
 }
+
+// The statements of the pay and callback paths are built once (see statement()).
+const buyerPayment = statement((db) =>
+  db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.id, p('paymentId')), eq(payments.buyerId, p('buyerId')))),
+);
+const lockedPayment = statement((db) =>
+  db
+    .select()
+    .from(payments)
+    .where(eq(payments.id, p('paymentId')))
+    .for('update'),
+);
+// With its `payment.processing` event: a payment that is no longer pending answers no row, and the
+// caller's 409 rolls the event back.
+const markProcessing = statement((db) =>
+  db
+    .with(db.$with('processing_event').as(eventsInsert(db, ['ev_'])))
+    .update(payments)
+    .set({ status: 'processing', provider: p('provider'), chargeId: p('chargeId') } as never)
+    .where(and(eq(payments.id, p('paymentId')), eq(payments.status, 'pending')))
+    .returning(),
+);
+const insertNotification = statement((db) =>
+  db
+    .insert(paymentNotifications)
+    .values({
+      id: p('id'),
+      provider: p('provider'),
+      chargeId: p('chargeId'),
+      paymentId: p('paymentId'),
+      amount: p('amount'),
+      status: p('status'),
+      outcome: p('outcome'),
+      body: p('body'),
+      receivedAt: p('at'),
+    })
+    .onConflictDoNothing()
+    .returning({ id: paymentNotifications.id }),
+);
+// With its `payment.succeeded` event.
+const settlePayment = statement((db) =>
+  db
+    .with(db.$with('settled_event').as(eventsInsert(db, ['ev_'])))
+    .update(payments)
+    .set({ status: p('status'), paidAt: p('at'), refundedAt: p('refundedAt') } as never)
+    .where(eq(payments.id, p('paymentId'))),
+);
 
 /**
  * The buyer pays: a pending charge is opened with the provider and the payment is `processing` until
@@ -108,18 +156,18 @@ export async function startPayment(
   const provider = getProvider(providerName);
   if (!provider) throw new AppError(422, 'unknown_provider', { provider: providerName });
   const { chargeId } = await provider.startCharge(tx, payment, now);
-  const [row] = await tx
-    .update(payments)
-    .set({ status: 'processing', provider: provider.name, chargeId })
-    .where(and(eq(payments.id, paymentId), eq(payments.status, 'pending')))
-    .returning();
+  const [row] = await markProcessing(tx, {
+    provider: provider.name,
+    chargeId,
+    paymentId,
+    ...eventValues(
+      'ev_',
+      'payment.processing',
+      { paymentId, chargeId, amount: payment.amount },
+      { key: paymentId, at: now },
+    ),
+  });
   if (!row) throw conflict('payment_not_payable', { status: 'changed' });
-  await emit(
-    tx,
-    'payment.processing',
-    { paymentId, chargeId, amount: row.amount },
-    { key: paymentId, at: now },
-  );
   return row;
 }
 
@@ -219,21 +267,17 @@ export async function applyNotification(
     throw conflict('payment_amount_mismatch', { amount: n.amount, expected: payment.amount });
   }
   const record = async (outcome: NotificationOutcome) =>
-    tx
-      .insert(paymentNotifications)
-      .values({
-        id: newId('pnt'),
-        provider: n.provider,
-        chargeId: n.chargeId,
-        paymentId: n.paymentId,
-        amount: n.amount,
-        status: n.status,
-        outcome,
-        body: JSON.parse(rawBody) as object,
-        receivedAt: now,
-      })
-      .onConflictDoNothing()
-      .returning({ id: paymentNotifications.id });
+    insertNotification(tx, {
+      id: newId('pnt'),
+      provider: n.provider,
+      chargeId: n.chargeId,
+      paymentId: n.paymentId,
+      amount: n.amount,
+      status: n.status,
+      outcome,
+      body: JSON.parse(rawBody) as object,
+      at: now,
+    });
   if (payment.status !== 'processing') return { paymentId: payment.id, outcome: 'duplicate' };
 
   if (n.status === 'failed') {
@@ -268,17 +312,6 @@ export async function applyNotification(
     payable.length === 0 ? 'refunded' : refund > 0 ? 'partially_refunded' : 'paid';
   if ((await record(outcome)).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
 
-  await postTransaction(tx, {
-    kind: 'payment',
-    memo: `payment ${payment.id} (${n.provider} ${n.chargeId})`,
-    ref: payment.id,
-    postings: [
-      { account: PLATFORM_CASH, amount: payment.amount },
-      { account: PLATFORM_ESCROW, amount: -(payment.amount - premiums) },
-      ...(premiums > 0 ? [{ account: RETURN_INSURANCE_REVENUE, amount: -premiums }] : []),
-    ],
-    now,
-  });
   const actor = { type: 'provider', id: n.provider } as const;
   for (const order of payable) {
     let moved: Order | undefined;
@@ -292,10 +325,9 @@ export async function applyNotification(
         reason: 'deposit_paid',
         set: { depositPaidAt: now },
         now,
+        deadlines: { cancel: PAY_BY, schedule: { kind: BALANCE_BY, dueAt: order.balanceBy! } },
       });
       if (!moved) continue; // cannot happen: the rows are locked
-      await cancelDeadline(tx, PAY_BY, order.id, now);
-      await scheduleDeadline(tx, { kind: BALANCE_BY, subjectId: order.id, dueAt: order.balanceBy!, now });
     } else if (order.shipHold) {
       // A group-buy order: paid, but its ship-by starts when the group fills (releaseShipHold).
       moved = await transition(tx, {
@@ -306,9 +338,9 @@ export async function applyNotification(
         reason: 'payment_succeeded',
         set: { paidAt: now },
         now,
+        deadlines: { cancel: PAY_BY },
       });
       if (!moved) continue;
-      await cancelDeadline(tx, PAY_BY, order.id, now);
     } else {
       const balance = isBalance(order);
       const ruled = await shipByFor(tx, order, now);
@@ -326,10 +358,9 @@ export async function applyNotification(
           shipByCampaignId: balance && order.announcedShipBy ? null : ruled.campaignId,
         },
         now,
+        deadlines: { cancel: balance ? BALANCE_BY : PAY_BY, schedule: { kind: SHIP_BY, dueAt: shipBy } },
       });
       if (!moved) continue;
-      await cancelDeadline(tx, balance ? BALANCE_BY : PAY_BY, order.id, now);
-      await scheduleDeadline(tx, { kind: SHIP_BY, subjectId: order.id, dueAt: shipBy, now });
     }
     await orderPaidHooks(tx, moved, now);
   }
@@ -341,6 +372,19 @@ export async function applyNotification(
       now,
     );
   }
+  // The platform's cash and escrow rows are every payment's: moved last, so concurrent callbacks
+  // wait on them for the end of the transaction only.
+  await postTransaction(tx, {
+    kind: 'payment',
+    memo: `payment ${payment.id} (${n.provider} ${n.chargeId})`,
+    ref: payment.id,
+    postings: [
+      { account: PLATFORM_CASH, amount: payment.amount },
+      { account: PLATFORM_ESCROW, amount: -(payment.amount - premiums) },
+      ...(premiums > 0 ? [{ account: RETURN_INSURANCE_REVENUE, amount: -premiums }] : []),
+    ],
+    now,
+  });
   if (refund > 0) {
     await postTransaction(tx, {
       kind: 'payment_refund',
@@ -353,20 +397,18 @@ export async function applyNotification(
       now,
     });
   }
-  await tx
-    .update(payments)
-    .set({
-      status: outcome === 'refunded' ? 'refunded' : 'succeeded',
-      paidAt: now,
-      refundedAt: refund > 0 ? now : null,
-    })
-    .where(eq(payments.id, payment.id));
-  await emit(
-    tx,
-    'payment.succeeded',
-    { paymentId: payment.id, amount: payment.amount, refunded: refund, outcome },
-    { key: payment.id, at: now },
-  );
+  await settlePayment(tx, {
+    status: outcome === 'refunded' ? 'refunded' : 'succeeded',
+    at: now,
+    refundedAt: refund > 0 ? now : null,
+    paymentId: payment.id,
+    ...eventValues(
+      'ev_',
+      'payment.succeeded',
+      { paymentId: payment.id, amount: payment.amount, refunded: refund, outcome },
+      { key: payment.id, at: now },
+    ),
+  });
   return { paymentId: payment.id, outcome };
 }
 
@@ -392,7 +434,7 @@ export async function deliverSandboxCallback(
 }
 
 export async function lockPayment(tx: Executor, paymentId: string): Promise<Payment | undefined> {
-  const [row] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+  const [row] = await lockedPayment(tx, { paymentId });
   return row;
 }
 
