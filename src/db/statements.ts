@@ -20,6 +20,10 @@ import type { Db, Executor } from './index';
 /** A placeholder for the value `name` of the values passed at each call. */
 export const p = (name: string) => sql.placeholder(name);
 
+/** A row of placeholders, one per column, each named `<prefix><column>`: the values of an insert or set. */
+export const placeholders = (prefix: string, columns: readonly string[]) =>
+  Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}`)])) as never;
+
 interface Captured {
   args: unknown[];
   joinsNotNullableMap?: unknown;

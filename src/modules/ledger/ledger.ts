@@ -1,6 +1,6 @@
 import { and, desc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
-import { byShape, p, statement } from '../../db/statements';
+import { byShape, p, placeholders, statement } from '../../db/statements';
 import { AppError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { CNY } from '../../kernel/money';
@@ -199,16 +199,22 @@ async function movedChecked(
   return moved;
 }
 
-const ph = (prefix: string, columns: string[]): Record<string, unknown> =>
-  Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}`)]));
-
 const accountsUpsert = byShape((n: number) =>
   statement((db) =>
     db
       .insert(ledgerAccounts)
       .values(
         Array.from({ length: n }, (_, i) =>
-          ph(`a${i}_`, ['id', 'code', 'kind', 'shopId', 'currency', 'balance', 'allowNegative', 'createdAt']),
+          placeholders(`a${i}_`, [
+            'id',
+            'code',
+            'kind',
+            'shopId',
+            'currency',
+            'balance',
+            'allowNegative',
+            'createdAt',
+          ]),
         ) as never,
       )
       // Rows in code order: concurrent transactions lock the accounts they share in the same order.
@@ -234,13 +240,16 @@ const entriesInsert = byShape((n: number) =>
           .as(
             db
               .insert(ledgerTransactions)
-              .values(ph('t_', ['id', 'kind', 'memo', 'ref', 'shopId', 'createdAt']) as never),
+              .values(placeholders('t_', ['id', 'kind', 'memo', 'ref', 'shopId', 'createdAt'])),
           ),
       )
       .insert(ledgerPostings)
       .values(
         Array.from({ length: n }, (_, i) => ({
-          ...ph(`p${i}_`, ['accountId', 'amount', 'currency', 'balanceAfter']),
+          ...(placeholders(`p${i}_`, ['accountId', 'amount', 'currency', 'balanceAfter']) as Record<
+            string,
+            unknown
+          >),
           transactionId: p('t_id'),
         })) as never,
       ),

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db';
-import { byShape, p, statement } from '../../db/statements';
+import { byShape, p, placeholders, statement } from '../../db/statements';
 import { AppError, conflict, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { eventsInsert } from '../../kernel/outbox';
@@ -376,10 +376,6 @@ function prefixed(prefix: string, row: Record<string, unknown>, columns: string[
   }
   return out;
 }
-
-/** A row of placeholders under `prefix` for each of `columns`. */
-const placeholders = (prefix: string, columns: string[]) =>
-  Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}`)])) as never;
 
 // The columns checkout gives (every one, so each statement has one shape per count of rows).
 const PAYMENT_COLUMNS = ['id', 'buyerId', 'amount', 'status', 'createdAt'];

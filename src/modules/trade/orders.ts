@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNotNull, lt, or, sql, type WithSubquery } from 'drizzle-orm';
 import type { Db, Executor } from '../../db';
-import { byShape, p, statement } from '../../db/statements';
+import { byShape, p, placeholders, statement } from '../../db/statements';
 import { AppError, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { eventsInsert, eventValues } from '../../kernel/outbox';
@@ -129,7 +129,7 @@ const moves = byShape((key: string) => {
   return statement((db) =>
     db
       .update(orders)
-      .set(Object.fromEntries(columns.map((c) => [c, p(c)])) as never)
+      .set(placeholders('', columns))
       .where(and(eq(orders.id, p('orderId')), eq(orders.status, p('from'))))
       .returning(),
   );
