@@ -227,6 +227,28 @@ describe('deadlines', () => {
     expect(await sweepDeadlines(db, clock)).toBe(0);
   });
 
+  it('runs a handler that lost a deadlock again at once, without counting an attempt or waiting on the clock', async () => {
+    let calls = 0;
+    handle('test.deadlocked', async (tx, d) => {
+      calls++;
+      await tx.execute(sql`insert into dl_effects values (${d.id}, ${`call${calls}`})`);
+      // As drizzle wraps the driver's error.
+      if (calls === 1)
+        throw new Error('Failed query', {
+          cause: Object.assign(new Error('deadlock detected'), { code: '40P01' }),
+        });
+    });
+    await schedule('test.deadlocked', 's', T0);
+    const clock = new ManualClock(T0);
+    expect(await sweepDeadlines(db, clock)).toBe(2);
+    expect(calls).toBe(2);
+    expect(await rows(sql`select worker from dl_effects`)).toEqual([{ worker: 'call2' }]);
+    const [row] = await deadlinesOf('test.deadlocked');
+    expect(row).toMatchObject({ status: 'done', attempts: 0 });
+    expect(row!.last_error).toContain('Failed query');
+    expect(time(row!.due_at)).toBe(T0.toISOString());
+  });
+
   it('retries a deadline whose kind has no handler here instead of dropping it', async () => {
     await schedule('test.unhandled', 's', T0);
     const clock = new ManualClock(T0);
@@ -395,6 +417,60 @@ describe('exactly once with concurrent sweepers', () => {
     expect(split).toEqual(Object.fromEntries(Object.entries({ A: a, B: b }).filter(([, n]) => n > 0)));
     console.log(`in-process sweepers on ${database.kind}: A handled ${a}, B handled ${b}`);
   });
+
+  it.skipIf(!onPostgres)(
+    'two sweepers whose batches deadlock on shared rows still handle each deadline once, at the same clock time',
+    async () => {
+      await db.execute(
+        sql.raw(
+          `create table if not exists dl_locks (name text primary key); insert into dl_locks values ('a'), ('b') on conflict do nothing`,
+        ),
+      );
+      // Sweeper A's batch is d1 (locks a) then d2 (locks b); B's is d3 (locks b) then d4 (locks a).
+      // Each batch's first handler waits until both hold their first row: a lock cycle, every time.
+      const order = { d1: 'a', d2: 'b', d3: 'b', d4: 'a' } as const;
+      for (const [subject, lock] of Object.entries(order)) {
+        await db.execute(sql`
+        insert into deadlines (id, kind, subject_id, due_at, payload, created_at)
+        values (${`dl_cycle_${subject}`}, 'test.cycle', ${subject}, ${plus(-MIN).toISOString()}::timestamptz,
+                ${JSON.stringify({ lock })}::jsonb, ${T0.toISOString()}::timestamptz)`);
+      }
+      let aHolds!: () => void;
+      let bHolds!: () => void;
+      const aHolding = new Promise<void>((r) => (aHolds = r));
+      const bHolding = new Promise<void>((r) => (bHolds = r));
+      const sweeper = new AsyncLocalStorage<string>();
+      handle('test.cycle', async (tx, d) => {
+        await tx.execute(sql`select name from dl_locks where name = ${d.payload.lock as string} for update`);
+        if (d.subjectId === 'd1') {
+          aHolds();
+          await bHolding;
+        } else if (d.subjectId === 'd3') {
+          bHolds();
+          await aHolding;
+        }
+        await tx.execute(sql`insert into dl_effects values (${d.id}, ${sweeper.getStore() ?? '?'})`);
+      });
+      const clock = new ManualClock(T0);
+      const drain = (name: string) =>
+        sweeper.run(name, async () => {
+          while ((await sweepDeadlines(db, clock, 2)) > 0);
+        });
+      const a = drain('A');
+      await aHolding;
+      await Promise.all([a, drain('B')]);
+      const effects = await rows<{ deadline_id: string; n: number }>(
+        sql`select deadline_id, count(*)::int as n from dl_effects group by deadline_id order by deadline_id`,
+      );
+      expect(effects).toEqual(Object.keys(order).map((s) => ({ deadline_id: `dl_cycle_${s}`, n: 1 })));
+      const done = await deadlinesOf('test.cycle');
+      expect(done.map((r) => [r.status, r.attempts])).toEqual(Object.keys(order).map(() => ['done', 0]));
+      // One of the two lost the cycle, and went round again without moving a due time.
+      expect(done.filter((r) => r.last_error?.includes('deadlock'))).toHaveLength(1);
+      expect(done.every((r) => time(r.due_at) === plus(-MIN).toISOString())).toBe(true);
+      expect(clock.now()).toEqual(T0);
+    },
+  );
 
   it.skipIf(!onPostgres)('two worker processes handle each of 500 deadlines exactly once', async () => {
     await insertDue();

@@ -3,6 +3,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
 import { p, statement } from '../db/statements';
 import type { Clock, ManualClock } from './clock';
+import { isSerializationConflict } from './errors';
 import { newId } from './ids';
 import { clockState, deadlines } from './schema';
 
@@ -144,7 +145,7 @@ const SWEEP_BATCH = 8;
  * deadline of the same kind for the same subject (a recurring one). Each handler runs in its own
  * savepoint: when it throws, its effects alone are undone and, still holding the row, the attempt is
  * recorded and retried later with backoff (2, 4, 8, ... seconds); after MAX_ATTEMPTS it is marked
- * failed. Returns how many deadlines were handled (including failed attempts).
+ * failed. A deadlock or serialization failure is not an attempt: the row is due again at once. Returns how many deadlines were handled (including failed attempts).
  */
 export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promise<number> {
   let handled = 0;
@@ -183,6 +184,16 @@ const claimDue = statement((db) =>
     .returning(),
 );
 
+/** The error's stack, with its causes' messages under the first line (drizzle's own names only the query). */
+function errorText(error: unknown): string {
+  const [head, ...stack] = String((error as Error)?.stack ?? error).split('\n');
+  const causes: string[] = [];
+  for (let c = (error as Error)?.cause as Error | undefined; c; c = c.cause as Error | undefined) {
+    causes.push(`  cause: ${c.message ?? String(c)}`);
+  }
+  return [head, ...causes, ...stack].join('\n').slice(0, 2000);
+}
+
 /** One claimed deadline's handler, in a savepoint; a failure is recorded on the row for a later retry. */
 async function runHandler(tx: Tx, row: typeof deadlines.$inferSelect, now: Date): Promise<void> {
   try {
@@ -192,13 +203,24 @@ async function runHandler(tx: Tx, row: typeof deadlines.$inferSelect, now: Date)
       handler(sp, { ...row, payload: row.payload as Record<string, unknown> }, now),
     );
   } catch (error) {
+    if (isSerializationConflict(error)) {
+      // A deadlock with another sweeper's batch (or a serialization failure) says nothing about
+      // the handler: the row goes back as it was, due now, and is claimed again once this batch has
+      // committed and let go of its locks. A backoff would wait on the clock, and a manual clock
+      // that nobody moves would leave the order unclosed.
+      await tx
+        .update(deadlines)
+        .set({ status: 'pending', doneAt: null, lastError: errorText(error) })
+        .where(eq(deadlines.id, row.id));
+      return;
+    }
     const attempts = row.attempts + 1;
     const failed = attempts >= MAX_ATTEMPTS;
     await tx
       .update(deadlines)
       .set({
         attempts,
-        lastError: String((error as Error)?.stack ?? error).slice(0, 2000),
+        lastError: errorText(error),
         status: failed ? 'failed' : 'pending',
         dueAt: failed ? row.dueAt : new Date(now.getTime() + 2 ** attempts * 1000),
         doneAt: failed ? now : null,
