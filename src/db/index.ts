@@ -36,7 +36,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * Runs `fn` in a transaction whose statements are planned for their own values on every call. Named
  * statements (see StatementNames) otherwise get PostgreSQL's generic plan after five runs, which
  * suits the trade paths (planned once) but not queries whose best plan depends on the values: a
- * brand's funnel ran 1.5 times slower on its generic plan, and a search's plan depends on its words.
+ * brand's funnel ran 1.5 times slower on its generic plan. (A search sets the same for itself, with JIT
+ * off, in its own transaction: searchProducts.)
  */
 export function withPlansPerCall<T>(db: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {

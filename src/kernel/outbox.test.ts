@@ -2,7 +2,14 @@ import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, onPostgres } from '../../test/helpers';
 import type { Database, Db } from '../db';
-import { type DomainEvent, dispatchOutbox, emit, registerConsumer, unregisterConsumer } from './outbox';
+import {
+  type DomainEvent,
+  dispatchOutbox,
+  emit,
+  registerBatchConsumer,
+  registerConsumer,
+  unregisterConsumer,
+} from './outbox';
 
 let database: Database;
 let db: Db;
@@ -202,6 +209,29 @@ describe('dispatchOutbox', () => {
     const ids = await eventIds('test.flaky');
     expect(seen).toEqual(ids);
     expect(await effects('test-flaky')).toEqual(ids);
+  });
+
+  it('hands a batch consumer each delivery whole, in order, and rolls a failing delivery back whole', async () => {
+    await drain();
+    for (let i = 0; i < 7; i++) await db.transaction((tx) => emit(tx, 'test.together', { i }, { at }));
+    let fail = true;
+    const deliveries: number[][] = [];
+    registered.push('test-together');
+    registerBatchConsumer('test-together', ['test.together'], async (tx, events) => {
+      for (const e of events)
+        await tx.execute(sql`insert into outbox_test_effects values ('test-together', ${e.id})`);
+      if (fail) throw new Error('read model down');
+      deliveries.push(events.map((e) => e.payload.i as number));
+    });
+    await settled();
+    await expect(dispatchOutbox(db, 3)).rejects.toThrow('read model down');
+    expect(await effects('test-together')).toEqual([]);
+    fail = false;
+    const counts: number[] = [];
+    for (let call = 0; call < 4; call++) counts.push(await dispatchOutbox(db, 3));
+    expect(counts).toEqual([3, 3, 1, 0]);
+    expect(deliveries).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(await effects('test-together')).toEqual(await eventIds('test.together'));
   });
 
   it.skipIf(!onPostgres)(

@@ -56,10 +56,11 @@ export function eventValues(
 }
 
 type Handler = (tx: Tx, event: DomainEvent) => Promise<void>;
+type BatchHandler = (tx: Tx, events: DomainEvent[]) => Promise<void>;
 interface Consumer {
   name: string;
   topics: Set<string> | '*';
-  handle: Handler;
+  handle: BatchHandler;
 }
 
 const consumers = new Map<string, Consumer>();
@@ -69,6 +70,17 @@ const consumers = new Map<string, Consumer>();
  * transaction that wrote it (then by write order): events of one transaction stay together and in order.
  */
 export function registerConsumer(name: string, topics: string[] | '*', handle: Handler): void {
+  registerBatchConsumer(name, topics, async (tx, events) => {
+    for (const e of events) await handle(tx, e);
+  });
+}
+
+/**
+ * As registerConsumer, but the consumer takes each delivery's events together (up to a dispatch
+ * batch, in the same order), so it can read and write for all of them in a few statements: a busy
+ * hour's paid orders cost a read model a dozen statements per batch rather than per order.
+ */
+export function registerBatchConsumer(name: string, topics: string[] | '*', handle: BatchHandler): void {
   consumers.set(name, { name, topics: topics === '*' ? '*' : new Set(topics), handle });
 }
 
@@ -148,11 +160,12 @@ export async function dispatchOutbox(db: Db, batch = 500): Promise<number> {
         .limit(batch);
       if (events.length > 0) {
         try {
-          await tx.transaction(async (sp) => {
-            for (const e of events) {
-              await consumer.handle(sp, { ...e, payload: e.payload as Record<string, unknown> });
-            }
-          });
+          await tx.transaction((sp) =>
+            consumer.handle(
+              sp,
+              events.map((e) => ({ ...e, payload: e.payload as Record<string, unknown> })),
+            ),
+          );
         } catch (error) {
           failure ??= error;
           continue; // rolled back to its savepoint: its position stays where it was

@@ -6,7 +6,7 @@ import { availableBySku } from '../inventory';
 import { getShop, shopTrading } from '../merchants';
 import { getCategory } from './categories';
 import { getProduct, getShopProduct, type Product, productBrand, productSkus } from './products';
-import { categories, type ProductStatus, products } from './schema';
+import { categories, type ProductStatus, products, SALES_BANDS } from './schema';
 import {
   bucketTerm,
   categoryTerm,
@@ -17,11 +17,11 @@ import {
   queryTerms,
   type SearchStatistics,
   salesFloorFor,
+  salesTier,
   searchQuerySql,
   searchStatistics,
   TOP_PRICE_BUCKET,
   TOP_SALES_TIER,
-  tierTerm,
 } from './search';
 import { effectsInForce, notHiddenSql, searchPrioritySql } from './search-adjustments';
 
@@ -119,17 +119,28 @@ export const RELEVANCE_CANDIDATES = 200;
  * floors tried before the whole set (see `salesFloors`), `opts.tierWalk` forces the walk of the
  * sales tiers (see `tierWalkSql`).
  */
-export async function searchProducts(
-  tx: Executor,
-  f: SearchFilters,
-  now: Date,
-  opts: {
-    candidates?: number;
-    salesFloors?: number[];
-    priceWalk?: PriceWalkOptions;
-    tierWalk?: TierWalkOptions;
-  } = {},
-) {
+export function searchProducts(tx: Executor, f: SearchFilters, now: Date, opts: SearchOptions = {}) {
+  // One transaction, and one statement for its settings: a search is a handful of reads whose best
+  // plans depend on their values (the words), so each is planned for its own values rather than
+  // PostgreSQL's generic plan of a named statement; and none is worth compiling (JIT, 20 to 30 ms
+  // here, which the planner chooses for the recursive walks it prices at ten rounds of default
+  // estimates). Before, these were two more statements and a savepoint around each walk.
+  return tx.transaction(async (t) => {
+    await t.execute(
+      sql`select set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)`,
+    );
+    return searchIn(t, f, now, opts);
+  });
+}
+
+export interface SearchOptions {
+  candidates?: number;
+  salesFloors?: number[];
+  priceWalk?: PriceWalkOptions;
+  tierWalk?: TierWalkOptions;
+}
+
+async function searchIn(tx: Executor, f: SearchFilters, now: Date, opts: SearchOptions) {
   const words = searchQuerySql(f.q);
   const asked: SearchSort = f.sort ?? (words ? 'relevance' : 'newest');
   // Without words there is nothing to be relevant to: the best sellers come first (综合排序).
@@ -171,8 +182,9 @@ export async function searchProducts(
           after,
           want: f.limit + 1,
           candidates,
-          // The tiers are words of the index: without boosts or demotions (which put products that
-          // sell less first), the best sellers among the matches are looked up tier by tier.
+          // The sales bands have word indexes of their own: without boosts or demotions (which put
+          // products that sell less first), the best sellers among the matches are looked up band
+          // by band.
           // A filter other than the category leaves each tier fewer matches than the statistics
           // tell, and the walk more steps: those are left to the planner, as the floors below are.
           tiers:
@@ -380,11 +392,8 @@ async function byPriceBuckets(
   const dir = o.ascending ? sql`asc` : sql`desc`;
   // Each step reads its matches whole (`offset 0` keeps the planner from walking the price index
   // instead), sorts them and keeps a page; the walk stops once the steps so far hold the page. The
-  // planner prices a recursive statement at ten rounds of default estimates, past the point where
-  // PostgreSQL compiles it (JIT, 20 to 30 ms here, for a walk of a few ms): not for this statement.
-  const result = await tx.transaction(async (t) => {
-    await t.execute(sql`set local jit = off`);
-    return t.execute(sql`
+  // search runs with JIT off (see searchProducts).
+  const result = await tx.execute(sql`
     with recursive walk(step, found, ids) as (
       select 0, 0, array[]::text[]
       union all
@@ -408,7 +417,6 @@ async function byPriceBuckets(
     select u.id from walk, unnest(walk.ids) with ordinality as u(id, n)
     order by walk.step, u.n
     limit ${o.want}`);
-  });
   const ids = (result as unknown as { rows: { id: string }[] }).rows.map((r) => r.id);
   if (ids.length === 0) return [];
   return pageRows(tx, inArray(products.id, ids), o.order, o.want, undefined);
@@ -549,12 +557,14 @@ async function salesFloors(tx: Executor, terms: string[], candidates: number): P
   return floor > 0 ? [floor] : [];
 }
 
-/** Forces the walk of the sales tiers (`tierWalkSql`); tests set it to walk small catalogues. */
+/** Forces the steps of the walk of the sales tiers (`tierWalkSql`); tests set it to walk small catalogues. */
 export interface TierWalkOptions {
-  /** The highest tier looked up on its own; the tiers above it are looked up together first. */
-  highestTier: number;
-  /** The lowest tier looked up on its own; the matches below it are read in one last step. */
-  lowestTier: number;
+  /**
+   * The lowest tier of each step, highest first: the first step looks up every tier from the top
+   * down to the first of these, the next one the tiers below that down to the second, and so on;
+   * one last step reads every match below the last (none when it is 0).
+   */
+  stepEnds: number[];
 }
 
 /** The tier walk of a query: its filters, its words (with the category's) and its steps. */
@@ -571,14 +581,19 @@ interface TierSteps extends TierWalkOptions {
  * the sales index, 17 to 22 walking the tiers; 黑色, 66,000 estimated: 8 against 11).
  */
 const TIER_WALK_FROM = 2_000;
-/** The walk looks up tiers on their own until they are expected to hold this many times the candidates. */
-const TIER_WALK_EXPECTED = 4;
+
+/** The steps of the walk by default: the sales bands, each a tier and the tiers above it up to the band before. */
+const BAND_STEP_ENDS = SALES_BANDS.map(salesTier);
 
 /**
- * Whether the best-selling candidates are looked up tier by tier (`tierWalkSql`): when the
+ * Whether the best-selling candidates are looked up band by band (`tierWalkSql`): when the
  * statistics expect between TIER_WALK_FROM matches and the point where walking the sales index is
- * cheaper. Undefined without statistics, or while they know no tier word (before the first ANALYZE
- * after migration 0008, say): then the floors or the planner's plan find them.
+ * cheaper. Undefined without statistics: then the floors or the planner's plan find them.
+ *
+ * The steps are the sales bands (`SALES_BANDS`), from the top, each looked up in its own word
+ * index: a band's lookup costs a fraction of a millisecond on 1M products, so a band that falls
+ * short costs little, and every band is tried in turn where the tier steps before were chosen from
+ * the statistics to save lookups of the whole index (2.8 ms and more each).
  */
 async function tierWalk(
   tx: Executor,
@@ -589,62 +604,79 @@ async function tierWalk(
   if (!stats) return undefined;
   const matches = estimatedMatches(stats, o.terms);
   if (matches < TIER_WALK_FROM || matches >= walkFrom(o.candidates, stats.rows)) return undefined;
-  // The tiers above the highest among the common words hold few products: one lookup together
-  // (one of a tier with no product costs about 0.1 ms, as do several). Then each tier alone, down to
-  // the one where the matches expected so far (a tier's share is a common word's share in the
-  // statistics) are a few times the candidates: when the words go together less than estimated,
-  // the rest is one more lookup instead of one per tier.
-  let highestTier = TOP_SALES_TIER;
-  while (highestTier >= 0 && !stats.wordShare.has(tierTerm(highestTier))) highestTier--;
-  if (highestTier < 0) return undefined;
-  let expected = 0;
-  let lowestTier = highestTier;
-  while (lowestTier > 0) {
-    expected += shareOf(stats, tierTerm(lowestTier)) * matches;
-    if (expected >= TIER_WALK_EXPECTED * o.candidates) break;
-    lowestTier--;
+  return { filters: o.filters, tsq: o.tsq, stepEnds: BAND_STEP_ENDS };
+}
+
+/** The lowest sales of a tier (`salesTier`): 2^tier - 1. */
+const tierFloor = (tier: number) => 2 ** tier - 1;
+
+/**
+ * The sales of each step, from the top, as SQL conditions on the sales count (`sales_count >= 8191
+ * and sales_count < 32767`): the tiers from the one below the step before down to the step's end.
+ * They are constants of the statement, so the planner sees which band index (`SALES_BANDS`) holds
+ * the step; a step that is not a band is looked up in the whole index.
+ */
+function tierStepRanges(stepEnds: number[]): SQL[] {
+  const steps: SQL[] = [];
+  let from = TOP_SALES_TIER;
+  for (const end of stepEnds) {
+    if (end <= from) {
+      const atLeast =
+        end > 0 ? sql` and ${products.salesCount} >= ${sql.raw(String(tierFloor(end)))}` : sql``;
+      const below =
+        from < TOP_SALES_TIER
+          ? sql` and ${products.salesCount} < ${sql.raw(String(tierFloor(from + 1)))}`
+          : sql``;
+      steps.push(sql`${atLeast}${below}`);
+    }
+    // Ends out of order look up nothing twice: a step starts below every tier before it.
+    from = Math.min(from, end - 1);
   }
-  return { filters: o.filters, tsq: o.tsq, highestTier, lowestTier };
+  return steps;
 }
 
 /**
- * `walked`: the ids of the `candidates` best-selling matches, found tier by tier (`filterTerms`).
- * Each step looks up one tier's matches with the word index (words, category and tier in one
- * lookup) and keeps their `candidates` best sellers; the walk stops once the steps so far hold the
- * candidates. The tiers above the highest looked up alone are one first step, and one last step
- * reads every match below the lowest. Every product of a tier sells more than every product of the
- * tiers below, so those are the best sellers of all the matches; when the steps together hold
- * fewer, they are all the matches. A lookup of the words and one tier costs about what one of the
- * words does, and a step reads only its own rows: for words with 2,000 to 50,000 matches, a few
- * lookups and a few hundred rows, where a sales floor also read a range of the sales index. The
- * word index took several times as long for words and two big tiers ORed as for one (measured),
- * so each tier is a step of its own.
+ * `walked`: the `candidates` best-selling matches, found tier by tier, with their sales and their
+ * words' score. Each step looks up the matches of its tiers (a range of sales) with the word index
+ * and keeps their `candidates` best sellers; the walk stops once the steps so far hold the
+ * candidates, and one last step reads every match below the last step's tiers. Every product of a
+ * tier sells more than every product of the tiers below, so those are the best sellers of all the
+ * matches; when the steps together hold fewer, they are all the matches.
+ *
+ * Each step is a branch of its own with its sales as constants, so a step that is a sales band is
+ * looked up in the band's word index (`SALES_BANDS`), which holds only the band's products: the
+ * lookup decodes the band's share of the words' entries. In the whole index, with the tier words
+ * (`s:16 | s:15`) as a condition, it decoded every product of the words and of the tiers (纯棉 in
+ * 女装 with tiers 16 to 14: 10 to 17 ms; in the bands 16 and 15: 0.2 and 0.3 ms). The score is
+ * computed in the step, from the row it has read: the candidates are not read again.
  */
-function tierWalkSql(t: TierSteps, candidates: number): SQL {
-  const lowest = Math.min(t.lowestTier, t.highestTier);
-  const above: string[] = [];
-  for (let tier = TOP_SALES_TIER; tier > t.highestTier; tier--) above.push(tierTerm(tier));
-  const tiers = above.length ? [filterQueryText([], above)] : [];
-  for (let tier = t.highestTier; tier >= lowest; tier--) tiers.push(filterQueryText([tierTerm(tier)]));
-  const steps = sql`${sql.param(tiers)}::text[]`;
-  const last = tiers.length + (lowest > 0 ? 1 : 0);
+function tierWalkSql(t: TierSteps, candidates: number, words: SQL): SQL {
+  const steps = tierStepRanges(t.stepEnds);
+  const lowest = Math.max(0, Math.min(...t.stepEnds, TOP_SALES_TIER + 1));
+  const last = steps.length + (lowest > 0 ? 1 : 0);
   // Below the lowest tier (at least 2^lowest - 1 sales): the last step, the words alone.
-  const below = 2 ** lowest - 1;
-  // `offset 0` keeps each step a lookup of the word index, not a walk of the sales index.
-  return sql`walk(step, found, ids) as (
-      select 0, 0, array[]::text[]
+  if (lowest > 0) steps.push(sql` and ${products.salesCount} < ${sql.raw(String(tierFloor(lowest)))}`);
+  const columns = sql`${products.id} as id, ${products.salesCount} as sales_count, ${products.searchVector} as search_vector`;
+  // `offset 0` keeps each step a lookup of a word index, not a walk of the sales index; each
+  // branch runs only on its own step (a condition on the step alone is checked before the scan).
+  const branches = steps.map(
+    (sales, i) => sql`select ${columns} from ${products}
+            where w.step = ${sql.raw(String(i))} and ${t.filters}
+              and ${products.searchVector} @@ ${t.tsq}${sales}`,
+  );
+  return sql`walk(step, found, ids, sales, scores) as (
+      select 0, 0, array[]::text[], array[]::integer[], array[]::integer[]
       union all
-      select w.step + 1, w.found + coalesce(cardinality(s.ids), 0), coalesce(s.ids, array[]::text[])
+      select w.step + 1, w.found + coalesce(cardinality(s.ids), 0), coalesce(s.ids, array[]::text[]),
+        coalesce(s.sales, array[]::integer[]), coalesce(s.scores, array[]::integer[])
       from walk w
       cross join lateral (
-        select array_agg(m.id order by m.sales_count desc, m.id desc) as ids
+        select array_agg(m.id order by m.sales_count desc, m.id desc) as ids,
+          array_agg(m.sales_count order by m.sales_count desc, m.id desc) as sales,
+          array_agg((ts_rank(m.search_vector, ${words}) * 1000000)::integer order by m.sales_count desc, m.id desc) as scores
         from (
-          select a.id, a.sales_count from (
-            select ${products.id} as id, ${products.salesCount} as sales_count from ${products}
-            where ${t.filters}
-              and ${products.searchVector} @@ (case when w.step < ${tiers.length}
-                then ${t.tsq} && (${steps})[w.step + 1]::tsquery else ${t.tsq} end)
-              and (w.step < ${tiers.length} or ${products.salesCount} < ${below})
+          select a.id, a.sales_count, a.search_vector from (
+            ${sql.join(branches, sql`\n            union all\n            `)}
             offset 0
           ) a
           order by a.sales_count desc, a.id desc
@@ -654,7 +686,8 @@ function tierWalkSql(t: TierSteps, candidates: number): SQL {
       where w.found < ${candidates} and w.step < ${last}
     ),
     walked as (
-      select u.id from walk, unnest(walk.ids) with ordinality as u(id, n)
+      select u.id, u.sales_count, u.score from walk,
+        unnest(walk.ids, walk.sales, walk.scores) with ordinality as u(id, sales_count, score, n)
       order by walk.step, u.n
       limit ${candidates}
     )`;
@@ -743,12 +776,13 @@ async function rankedStretch(
   const floor = o.floor === undefined ? sql`` : sql`and ${products.salesCount} >= ${o.floor}`;
   // The candidates carry only what ranking needs (an index holding these columns can serve
   // them without reading the table); the full rows are read for the page alone.
+  // The tier walk scores its candidates as it finds them (`tierWalkSql`).
   const cand = o.tiers
-    ? sql`${tierWalkSql(o.tiers, o.candidates)},
+    ? sql`${tierWalkSql(o.tiers, o.candidates, o.tsq)},
     cand as materialized (
-      select p.id, p.sales_count, p.search_vector, 0 as priority
-      from walked join ${products} p on p.id = walked.id
-    )`
+      select id, sales_count, score, 0 as priority from walked
+    ),
+    r as (select * from cand),`
     : sql`cand as materialized (
       select ${products.id} as id, ${products.salesCount} as sales_count,
         ${products.searchVector} as search_vector, ${priority ?? sql`0`} as priority
@@ -756,13 +790,13 @@ async function rankedStretch(
       where ${o.matching} ${floor}
       order by ${priority ? sql`${priority} desc, ` : sql``}${descNullsLast(products.salesCount)}, ${descNullsLast(products.id)}
       limit ${o.candidates}
-    )`;
-  const statement = sql`
-    with ${o.tiers ? sql`recursive ` : sql``}${cand},
+    ),
     r as (
       select id, sales_count, priority, (ts_rank(search_vector, ${o.tsq}) * 1000000)::integer as score
       from cand
-    ),
+    ),`;
+  const statement = sql`
+    with ${o.tiers ? sql`recursive ` : sql``}${cand}
     top as (
       select * from r ${keyset}
       order by priority desc, score desc, sales_count desc, id desc
@@ -779,14 +813,7 @@ async function rankedStretch(
        limit 1)
     ) u
     order by stretch = 'edge', priority desc, score desc, sales_count desc, id desc`;
-  // The planner prices the recursive walk at ten rounds of default estimates, past the point where
-  // PostgreSQL compiles a statement (JIT, tens of ms for a statement of a few): not for this one.
-  const result = o.tiers
-    ? await tx.transaction(async (t) => {
-        await t.execute(sql`set local jit = off`);
-        return t.execute(statement);
-      })
-    : await tx.execute(statement);
+  const result = await tx.execute(statement);
   const rows: ListRow[] = [];
   let edge: { b: number; c: number; id: string } | undefined;
   for (const r of (result as unknown as { rows: Record<string, unknown>[] }).rows) {

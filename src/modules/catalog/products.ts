@@ -1,5 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, type FieldError, notFound, ruleViolation } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { CNY } from '../../kernel/money';
@@ -533,7 +534,22 @@ export interface SkuForSale {
 }
 
 export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuForSale | undefined> {
-  const [row] = await tx
+  const [row] = await skuForSale(tx, { skuId });
+  if (!row) return undefined;
+  const { images, ...rest } = row;
+  const shop = await getShop(tx, row.shopId);
+  const trading = !!shop && shopTrading(shop);
+  return {
+    ...rest,
+    productStatus: trading ? rest.productStatus : 'delisted',
+    image: images[0] ?? null,
+    shop,
+  };
+}
+
+// Every add-to-cart, cart view and checkout line reads it: its SQL is built once (see statement()).
+const skuForSale = statement((db) =>
+  db
     .select({
       skuId: skus.id,
       productId: products.id,
@@ -554,18 +570,8 @@ export async function getSkuForSale(tx: Executor, skuId: string): Promise<SkuFor
     .from(skus)
     .innerJoin(products, eq(products.id, skus.productId))
     .innerJoin(categories, eq(categories.id, products.categoryId))
-    .where(eq(skus.id, skuId));
-  if (!row) return undefined;
-  const { images, ...rest } = row;
-  const shop = await getShop(tx, row.shopId);
-  const trading = !!shop && shopTrading(shop);
-  return {
-    ...rest,
-    productStatus: trading ? rest.productStatus : 'delisted',
-    image: images[0] ?? null,
-    shop,
-  };
-}
+    .where(eq(skus.id, p('skuId'))),
+);
 
 /**
  * Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0.

@@ -1,5 +1,4 @@
 import { type TSchema, Type } from 'typebox';
-import { withPlansPerCall } from '../../db';
 import { command } from '../../kernel/command';
 import type { App } from '../../kernel/context';
 import { notFound } from '../../kernel/errors';
@@ -213,10 +212,7 @@ export async function catalogRoutes(app: App): Promise<void> {
         response: { 200: pageSchema(Type.Object(ListItemFields)) },
       },
     },
-    async (req) =>
-      withPlansPerCall(db, (tx) =>
-        searchProducts(tx, { ...req.query, limit: req.query.limit ?? 20 }, clock.now()),
-      ),
+    async (req) => searchProducts(db, { ...req.query, limit: req.query.limit ?? 20 }, clock.now()),
   );
 
   app.get(

@@ -59,6 +59,25 @@ export const brands = pgTable(
 export const PRODUCT_STATUSES = ['draft', 'published', 'delisted'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
+/**
+ * The sales bands of the search index: the published products selling at least each of these and
+ * less than the one before (the lowest sales of tiers 16, 15, 13 and 11, `salesTier`), best first.
+ * Each band has a word index of its own (`products_search_band_<floor>`), a fifth of the whole
+ * index at most: the best sellers among a query's matches are looked up band by band from the top
+ * (`tierWalkSql` in listing.ts), and a lookup there decodes only the band's share of each word's
+ * entries, where the whole index decodes every product holding the word (纯棉 in 女装: 1 to 2 ms
+ * against 10 to 20 on 1M products).
+ */
+export const SALES_BANDS = [65_535, 32_767, 8_191, 2_047] as const;
+
+const bandIndexes = (t: { searchVector: AnyPgColumn; salesCount: AnyPgColumn }) =>
+  SALES_BANDS.map((floor, i) => {
+    const below = i === 0 ? sql`` : sql` and ${t.salesCount} < ${sql.raw(String(SALES_BANDS[i - 1]))}`;
+    return index(`products_search_band_${floor}`)
+      .using('gin', t.searchVector)
+      .where(sql`status = 'published' and ${t.salesCount} >= ${sql.raw(String(floor))}${below}`);
+  });
+
 export const products = pgTable(
   'products',
   {
@@ -91,6 +110,7 @@ export const products = pgTable(
     index('products_sales').on(t.salesCount.desc(), t.id.desc()).where(sql`status = 'published'`),
     index('products_price').on(t.minPrice, t.id).where(sql`status = 'published'`),
     index('products_newest').on(t.publishedAt.desc(), t.id.desc()).where(sql`status = 'published'`),
+    ...bandIndexes(t),
   ],
 );
 

@@ -5,6 +5,7 @@ import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import type { Executor } from '../../db';
 import { type SearchFilters, type SearchSort, searchProducts, type TierWalkOptions } from './listing';
 import { recordSales, reindexProducts, updateSku } from './products';
+import { SALES_BANDS } from './schema';
 import {
   estimatedMatches,
   priceBucket,
@@ -119,14 +120,23 @@ describe('relevance over a bounded candidate set', () => {
 
   /**
    * Tier walks: every tier alone; the tiers above 6 together, 6 to 3 alone, the rest in one step;
-   * 31 to 6 together, 5 alone, the rest; 31 to 1 together, then 0; 31 alone, then the rest.
+   * 31 to 6 together, 5 alone, the rest; 31 to 1 together, then 0; 31 alone, then the rest; and
+   * steps of several tiers: 31 to 5, 4 to 3, the rest; 31 to 2, the rest; every tier in one step;
+   * 31 to 6, 5 to 1, then 0; the rest alone (every match).
    */
   const WALKS: TierWalkOptions[] = [
-    { highestTier: 31, lowestTier: 0 },
-    { highestTier: 6, lowestTier: 3 },
-    { highestTier: 5, lowestTier: 5 },
-    { highestTier: 0, lowestTier: 0 },
-    { highestTier: 31, lowestTier: 31 },
+    { stepEnds: [...Array(32).keys()].reverse() },
+    { stepEnds: [7, 6, 5, 4, 3] },
+    { stepEnds: [6, 5] },
+    { stepEnds: [1, 0] },
+    { stepEnds: [31] },
+    { stepEnds: [5, 3] },
+    { stepEnds: [2] },
+    { stepEnds: [0] },
+    { stepEnds: [6, 1] },
+    { stepEnds: [] },
+    // The sales bands (`SALES_BANDS`), as the storefront walks them: here every match is below them.
+    { stepEnds: SALES_BANDS.map(salesTier) },
   ];
 
   it('finds the same candidates tier by tier, whatever steps the walk takes', async () => {
@@ -438,5 +448,86 @@ describe('relevance over a bounded candidate set', () => {
     expect(floor).toBeGreaterThan(0);
     expect(floor).toBeLessThanOrEqual(100);
     expect(salesFloorFor(stats, 1)).toBeLessThanOrEqual(floor);
+  });
+});
+
+// The best sellers are looked up band by band, each band in a word index of its own that holds only
+// its products (migration 0010): a product whose sales cross a band's edge moves to the next band's
+// index with the update that records them, so the walk finds it there.
+describe('the walk of the sales bands', () => {
+  let ctx: TestContext;
+  const P: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ctx = await makeTestApp();
+    const cats = await makeCategories(ctx);
+    const owner = await signUp(ctx);
+    const shop = await makeShop(ctx, owner, 'market');
+    const warehouseId = await makeWarehouse(owner, shop);
+    // key: title, sales: one in each band, one on each side of the lowest band's edge, and none.
+    const listings: [string, string, number][] = [
+      ['top', '碎花连衣裙', 70_000],
+      ['second', '吊带连衣裙', 40_000],
+      ['third', '针织连衣裙', 9_000],
+      ['fourth', '茶歇连衣裙', 2_047],
+      ['under', '法式长裙', 2_046],
+      ['none', '丝绒长裙', 0],
+    ];
+    for (const [key, title, sales] of listings) {
+      const p = await listProduct(owner, shop, {
+        title,
+        categoryId: cats.dresses.id,
+        warehouseId,
+        price: 9900,
+      });
+      P[key] = p.id;
+      await recordSales(ctx.db, p.id, sales);
+      await ctx.advance({ minutes: 1 });
+    }
+  });
+  afterAll(async () => ctx.close());
+
+  const name = (id: string) => Object.entries(P).find(([, v]) => v === id)?.[0] ?? id;
+  async function all(candidates: number, limit: number, tierWalk?: TierWalkOptions): Promise<string[]> {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const f: SearchFilters = { q: '连衣裙', limit, cursor };
+      const r = await searchProducts(ctx.db, f, ctx.clock.now(), { candidates, salesFloors: [], tierWalk });
+      out.push(...r.items.map((i) => name(i.id)));
+      if (!r.nextCursor) return out;
+      cursor = r.nextCursor;
+    }
+    throw new Error('more than 20 pages');
+  }
+
+  it('finds the same candidates band by band as among every match', async () => {
+    // Each band starts at the lowest sales of a tier, so a band is whole tiers.
+    for (const floor of SALES_BANDS) expect(salesTier(floor - 1)).toBe(salesTier(floor) - 1);
+    const bands = { stepEnds: SALES_BANDS.map(salesTier) };
+    for (const candidates of [1, 2, 3, 4, 5, 6, 500]) {
+      const planned = await all(candidates, 100);
+      for (const limit of [1, 2, 100]) {
+        expect(await all(candidates, limit, bands), `candidates ${candidates} limit ${limit}`).toEqual(
+          planned,
+        );
+      }
+    }
+    // The 2 best sellers, top and second, ranked by their words (title matches alike): by sales.
+    expect((await all(2, 100, bands)).slice(0, 2)).toEqual(['top', 'second']);
+  });
+
+  it('moves a product between the bands as its sales cross their edges', async () => {
+    const bands = { stepEnds: SALES_BANDS.map(salesTier) };
+    // under (2,046) moves into the lowest band, then above every other: the best seller.
+    await recordSales(ctx.db, P.under as string, 1);
+    await recordSales(ctx.db, P.under as string, 100_000);
+    expect((await all(1, 100, bands))[0]).toBe('under');
+    expect(await all(3, 100, bands)).toEqual(await all(3, 100));
+    // Back to 2,046, just below every band (returns): the walk's last step finds it. It and none
+    // match on the category alone and rank last, the better seller first.
+    await recordSales(ctx.db, P.under as string, -100_001);
+    expect(await all(3, 100, bands)).toEqual(await all(3, 100));
+    expect((await all(6, 100, bands)).slice(-2)).toEqual(['under', 'none']);
   });
 });

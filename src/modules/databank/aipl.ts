@@ -75,9 +75,22 @@ async function upsertFacts(
   rows: { shopId: string; scope: string; consumerId: string; facts: Facts }[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  // The merged arrays, written once here and read by the deciding days below (an update's SET
+  // cannot read the values it assigns).
+  const views = sql`array(select distinct d from unnest(f.view_days || excluded.view_days) d order by d desc limit 2)`;
+  const purchases = sql`array(
+        select distinct d from unnest(f.purchase_days || excluded.purchase_days) d
+        where d >= (select max(x) from unnest(f.purchase_days || excluded.purchase_days) x) - ${PURCHASE_DAYS_KEPT}
+        order by d desc)`;
+  // The deciding days are plain columns (the rebuild writes them itself, see aiplFacts), so every
+  // writer fills them with the same expressions. last_day, aware_day and purchase_day are maxima
+  // and merge as such; interest_day and loyal_day read the merged second view and purchase day.
   await tx.execute(sql`
-    insert into aipl_facts as f (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend)
-    select s, sc, c, e, v::integer[], a, p::integer[], pr, sp from unnest(
+    insert into aipl_facts as f (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend,
+      last_day, aware_day, interest_day, purchase_day, loyal_day)
+    select s, sc, c, e, v, a, p, pr, sp,
+      greatest(e, v[1], a, p[1], pr), greatest(e, v[1]), greatest(a, v[2]), p[1], greatest(pr, p[2])
+    from unnest(
       ${pgArray(rows.map((r) => r.shopId))}::text[],
       ${pgArray(rows.map((r) => r.scope))}::text[],
       ${pgArray(rows.map((r) => r.consumerId))}::text[],
@@ -87,48 +100,70 @@ async function upsertFacts(
       ${pgArray(rows.map((r) => intArray(r.facts.purchaseDays)))}::text[],
       ${pgArray(rows.map((r) => num(r.facts.praiseDay)))}::integer[],
       ${pgArray(rows.map((r) => String(r.facts.spend)))}::bigint[]
-    ) as u(s, sc, c, e, v, a, p, pr, sp)
+    ) as u(s, sc, c, e, vt, a, pt, pr, sp),
+    lateral (select vt::integer[] as v, pt::integer[] as p) arrays
     on conflict (shop_id, scope, consumer_id) do update set
       exposure_day = greatest(f.exposure_day, excluded.exposure_day),
-      view_days = array(select distinct d from unnest(f.view_days || excluded.view_days) d order by d desc limit 2),
+      view_days = ${views},
       active_day = greatest(f.active_day, excluded.active_day),
-      purchase_days = array(
-        select distinct d from unnest(f.purchase_days || excluded.purchase_days) d
-        where d >= (select max(x) from unnest(f.purchase_days || excluded.purchase_days) x) - ${PURCHASE_DAYS_KEPT}
-        order by d desc),
+      purchase_days = ${purchases},
       praise_day = greatest(f.praise_day, excluded.praise_day),
-      spend = f.spend + excluded.spend`);
+      spend = f.spend + excluded.spend,
+      last_day = greatest(f.last_day, excluded.last_day),
+      aware_day = greatest(f.aware_day, excluded.aware_day),
+      interest_day = greatest(f.active_day, excluded.active_day, (${views})[2]),
+      purchase_day = greatest(f.purchase_day, excluded.purchase_day),
+      loyal_day = greatest(f.praise_day, excluded.praise_day, (${purchases})[2])`);
 }
 
 /**
  * The facts rows of both scope kinds (brand and category) for the events that `where` keeps, as one
- * SELECT: what recomputeFacts and rebuildAllFacts insert. Each behaviour's effect is a small code, so
- * the aggregates' filters compare integers, not kind names. The codes say what effectOf says: 1
- * passive, 2 view, 3 active, 4 purchase, 5 praise, and 6 a search (active for a brand, passive for a
- * category); 0 (no kind the rules know) adds nothing.
+ * SELECT: what recomputeFacts and rebuildAllFacts insert, with the five deciding days (see aiplFacts)
+ * computed here by the same expressions as their definitions. Each behaviour's effect is a small
+ * code, so the aggregates' filters compare integers, not kind names. The codes say what effectOf
+ * says: 1 passive, 2 view, 3 active, 4 purchase, 5 praise, and 6 a search (active for a brand,
+ * passive for a category); 0 (no kind the rules know) adds nothing.
  *
  * Built for tens of millions of events: one scan, hashed into both kinds' groups at once (grouping
- * sets), with aggregates that need no order, so nothing is sorted per event (sorting each kind's
- * events was two thirds of a rebuild share's time). The two latest distinct view days come from the
- * newest and oldest view day and a bitmap of the view days modulo 64: when they span fewer than 64
- * days (all but long histories), the second day is the nearest set bit below the newest one; longer
- * spans look through the gathered days. `clustered` orders the rows by their scope, so that a
- * rebuild stores each scope's rows together, which its funnel reads.
+ * sets), with aggregates that need no order and keep a fixed-size state, so nothing is sorted per
+ * event and the hash tables stay in memory. (With array_agg's states, PostgreSQL 15 spilled the
+ * grouping of every share to disk in 9 batches, at any work_mem: 500 MB of temporary files a share.)
+ * Views and purchase days each keep their newest and oldest day and a bitmap of the days modulo 64.
+ * When those days span fewer than 64 days (all but long histories), the second view day is the
+ * nearest set bit below the newest one, and the purchase days are the set bits. Longer spans read
+ * the scope's views or purchases of that consumer again from the events (index on consumer): rare,
+ * and exact. `clustered` orders the rows by their scope, so that a rebuild stores each scope's rows
+ * together, which its funnel reads.
  */
 function factsOfEventsSql(where: SQL, clustered = false) {
+  const kept = sql.raw(String(PURCHASE_DAYS_KEPT));
+  // The group's own events of one kind: same shop and consumer, its brand or category.
+  const own = (kind: string) =>
+    sql.raw(`x.consumer_id = g.consumer_id and x.shop_id = g.shop_id and x.kind = '${kind}'
+          and (case when g.by_brand then x.brand_id = g.brand_id else x.category_id = g.category_id end)`);
   return sql`
+    select shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend,
+      greatest(exposure_day, view_days[1], active_day, purchase_days[1], praise_day) as last_day,
+      greatest(exposure_day, view_days[1]) as aware_day,
+      greatest(active_day, view_days[2]) as interest_day,
+      purchase_days[1] as purchase_day,
+      greatest(praise_day, purchase_days[2]) as loyal_day
+    from (
     select shop_id, scope, consumer_id, exposure_day,
       case when v1 is null then '{}'::integer[]
         when v1 = vmin then array[v1]
         when v1 - vmin < 64 then array[v1, v1 - position(B'1' in substring(
           (vb::bit(64) << (63 - (v1 & 63))) | (vb::bit(64) >> (1 + (v1 & 63))) from 2))]
-        else array[v1, (select max(d) from unnest(v) d where d < v1)] end as view_days,
+        else array[v1, (select max(x.day) from databank_events x where ${own('view')} and x.day < g.v1)] end as view_days,
       active_day,
-      case when p is null then '{}'::integer[]
-        else array(select distinct d from unnest(p) d where d >= pmax - ${PURCHASE_DAYS_KEPT} order by d desc) end as purchase_days,
+      case when pmax is null then '{}'::integer[]
+        when pmax - pmin < 64 then array(
+          select pmax - k from generate_series(0, pmax - pmin) k where (pb >> ((pmax - k) & 63)) & 1 = 1 order by k)
+        else array(select distinct x.day from databank_events x where ${own('purchase')} and x.day >= g.pmax - ${kept}
+          order by x.day desc) end as purchase_days,
       praise_day, spend
     from (
-      select e.shop_id, e.consumer_id,
+      select e.shop_id, e.consumer_id, e.brand_id, e.category_id, grouping(e.category_id) = 1 as by_brand,
         case when grouping(e.category_id) = 1 then 'brand:' || e.brand_id else 'category:' || e.category_id end as scope,
         -- A search is active contact with a brand, passive with a category.
         case when grouping(e.category_id) = 1 then max(e.day) filter (where e.effect = 1)
@@ -138,9 +173,9 @@ function factsOfEventsSql(where: SQL, clustered = false) {
         max(e.day) filter (where e.effect = 2) as v1,
         min(e.day) filter (where e.effect = 2) as vmin,
         bit_or(1::bigint << (e.day & 63)) filter (where e.effect = 2) as vb,
-        array_agg(e.day) filter (where e.effect = 2) as v,
-        array_agg(e.day) filter (where e.effect = 4) as p,
         max(e.day) filter (where e.effect = 4) as pmax,
+        min(e.day) filter (where e.effect = 4) as pmin,
+        bit_or(1::bigint << (e.day & 63)) filter (where e.effect = 4) as pb,
         max(e.day) filter (where e.effect = 5) as praise_day,
         coalesce(sum(e.amount) filter (where e.effect = 4), 0)::bigint as spend
       from (
@@ -154,11 +189,13 @@ function factsOfEventsSql(where: SQL, clustered = false) {
       having (grouping(e.category_id) = 1 and e.brand_id is not null)
         or (grouping(e.brand_id) = 1 and e.category_id is not null)
     ) g
-    ${clustered ? sql`order by hashtextextended(g.shop_id || '|' || g.scope, 0)` : sql``}`;
+    -- A fence: pulled up, each row's arrays would be built again for every deciding day that reads them.
+    offset 0) f
+    ${clustered ? sql`order by hashtextextended(f.shop_id || '|' || f.scope, 0)` : sql``}`;
 }
 
 const FACTS_COLUMNS = sql.raw(
-  'shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend',
+  'shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend, last_day, aware_day, interest_day, purchase_day, loyal_day',
 );
 
 /**
@@ -242,9 +279,8 @@ async function rebuildOnce(
   try {
     await lead.query('select pg_advisory_lock($1)', [REBUILD_LOCK]);
     await lead.query('drop table if exists aipl_facts_rebuild');
-    await lead.query(
-      'create table aipl_facts_rebuild (like aipl_facts including defaults including generated)',
-    );
+    // The deciding days come out plain (no generation expressions copied): the SELECT writes them.
+    await lead.query('create table aipl_facts_rebuild (like aipl_facts including defaults)');
     await lead.query('begin');
     try {
       await lead.query('lock table aipl_facts in share row exclusive mode');
@@ -322,8 +358,9 @@ async function rebuildOnce(
 
 const REBUILD_WORK_MEM = '1GB';
 /**
- * Events per share: the grouping's hash tables took 557 MB for a share of 5M events (4.5M facts rows),
- * within work_mem 1 GB times hash_mem_multiplier 2.
+ * Events per share: the grouping's hash tables took 1.77 GB for a share of 5M events (4.5M facts rows,
+ * 2026-11-23), within work_mem 1 GB times hash_mem_multiplier 2. Beyond that the grouping spills to
+ * temporary files in batches: still correct, but slower.
  */
 const EVENTS_PER_SHARE = 5_000_000;
 const REBUILD_LOCK_WAIT = '5s';

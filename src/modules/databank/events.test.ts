@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { makeTestApp, onPostgres, signUp, type TestContext } from '../../../test/helpers';
+import { type Database, openDatabase } from '../../db';
 import { factsRows } from './aipl';
 import { dayLabel, dayOf } from './days';
 import { type BehaviourEvent, copyEvents, eventPartitions, insertEvents, partitionName } from './events';
@@ -329,14 +330,33 @@ describe('copyEvents (the bulk path)', () => {
       expect(await indexesOf(partitionName(dayOf(day2)))).toEqual([
         `${partitionName(dayOf(day2))}_consumer_id_idx`,
         `${partitionName(dayOf(day2))}_pkey`,
-        `${partitionName(dayOf(day2))}_shop_id_day_idx`,
+        `${partitionName(dayOf(day2))}_shop_id_idx`,
       ]);
       expect(await loadTables()).toEqual([]);
+      // A store made before the shop index lost its day column: a staged day gets the store's index.
+      await ctx.db.execute(sql`drop index databank_events_shop`);
+      await ctx.db.execute(sql`create index databank_events_shop on databank_events (shop_id, day)`);
+      try {
+        const day3 = new Date('1998-06-03T10:00:00+08:00');
+        expect(await copyEvents(ctx.database, [[bulkEvent('staged-4', day3)]], now, 2)).toBe(1);
+        expect(await indexesOf(partitionName(dayOf(day3)))).toEqual([
+          `${partitionName(dayOf(day3))}_consumer_id_idx`,
+          `${partitionName(dayOf(day3))}_pkey`,
+          `${partitionName(dayOf(day3))}_shop_id_day_idx`,
+        ]);
+      } finally {
+        await ctx.db.execute(sql`drop index databank_events_shop`);
+        await ctx.db.execute(sql`create index databank_events_shop on databank_events (shop_id)`);
+      }
     }
     // Ids are unique in the attached day: a second load stores nothing.
     expect(await copyEvents(ctx.database, [events], now, 2)).toBe(0);
     const ids = (await stored()).map((r) => r.id).filter((id) => String(id).startsWith('staged-'));
-    expect(ids).toEqual(['staged-1', 'staged-2', 'staged-3']);
+    expect(ids).toEqual(
+      ctx.database.kind === 'postgres'
+        ? ['staged-1', 'staged-2', 'staged-3', 'staged-4']
+        : ['staged-1', 'staged-2', 'staged-3'],
+    );
   });
 
   it('a day whose partition another writer made during the load keeps both writers’ events once', async () => {
@@ -353,6 +373,92 @@ describe('copyEvents (the bulk path)', () => {
     expect(ids).toEqual(['raced-0', 'raced-1', 'raced-2', 'raced-3']);
     if (ctx.database.kind === 'postgres') expect(await loadTables()).toEqual([]);
   });
+
+  // A load killed with its process (its connections cut by the server) cannot drop its own staging
+  // tables; the next load drops them, but never those of a load still running.
+  it.runIf(onPostgres)(
+    'the next load drops the staging tables of a killed load and keeps those of a running one',
+    async () => {
+      const now = ctx.clock.now();
+      const url = (name: string) => {
+        const u = new URL(ctx.database.url!);
+        u.searchParams.set('application_name', name);
+        return u.toString();
+      };
+      const gate = () => {
+        let open = () => {};
+        const opened = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        return { opened, open };
+      };
+      // A load that stops after its first batch until its gate opens.
+      async function* stalled(prefix: string, day: Date, wait: Promise<void>) {
+        yield [bulkEvent(`${prefix}-1`, day)];
+        await wait;
+        yield [bulkEvent(`${prefix}-2`, day)];
+      }
+      const killedDay = new Date('1998-09-01T10:00:00+08:00');
+      const liveDay = new Date('1998-09-02T10:00:00+08:00');
+      const killed = await openDatabase({ databaseUrl: url('jishi-killed-load'), poolSize: 3 });
+      const running: Database = await openDatabase({ databaseUrl: url('jishi-running-load'), poolSize: 3 });
+      const live = gate();
+      // The killed load's gate never opens: the process is gone.
+      void copyEvents(killed, stalled('killed', killedDay, new Promise(() => {})), now, 1).catch(() => {});
+      const liveLoad = copyEvents(running, stalled('live', liveDay, live.opened), now, 1);
+      // The staging tables, in day order (their names end with the day).
+      const names = async () =>
+        ((await loadTables()) as { relname: string }[])
+          .map((r) => r.relname)
+          .sort((a, b) => a.slice(-8).localeCompare(b.slice(-8)));
+      for (let i = 0; i < 200 && (await names()).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await names()).toEqual([
+        expect.stringMatching(/_19980901$/),
+        expect.stringMatching(/_19980902$/),
+      ]);
+      // Killing the process: the server ends its sessions, and with them the lock of its load. A
+      // session leaves pg_stat_activity before its locks are released, so this waits for the locks.
+      const pids = (
+        (await ctx.db.execute(
+          sql`select pid from pg_stat_activity where application_name = 'jishi-killed-load'`,
+        )) as unknown as { rows: { pid: number }[] }
+      ).rows.map((r) => r.pid);
+      expect(pids.length).toBeGreaterThan(0);
+      await ctx.db.execute(
+        sql`select pg_terminate_backend(pid) from unnest(${`{${pids.join(',')}}`}::int[]) pid`,
+      );
+      for (let i = 0; i < 400; i++) {
+        const [left] = (
+          (await ctx.db.execute(
+            sql`select count(*)::int as n from pg_locks where pid = any(${`{${pids.join(',')}}`}::int[])`,
+          )) as unknown as { rows: { n: number }[] }
+        ).rows;
+        if (left?.n === 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(
+        await copyEvents(
+          ctx.database,
+          [[bulkEvent('after-kill', new Date('1998-09-03T10:00:00+08:00'))]],
+          now,
+          1,
+        ),
+      ).toBe(1);
+      expect(await names()).toEqual([expect.stringMatching(/_19980902$/)]);
+      // The running load was not disturbed: it finishes with both its batches.
+      live.open();
+      expect(await liveLoad).toBe(2);
+      expect(await names()).toEqual([]);
+      const ids = (await stored()).map((r) => String(r.id));
+      expect(ids.filter((id) => /^(killed|live|after)-/.test(id))).toEqual([
+        'after-kill',
+        'live-1',
+        'live-2',
+      ]);
+      expect(await eventPartitions(ctx.db)).not.toContain(dayOf(killedDay));
+      await running.close();
+    },
+  );
 
   it('refuses an amount that is not a whole number of fen, storing nothing of its batch', async () => {
     const now = ctx.clock.now();

@@ -73,7 +73,10 @@ export async function ensureEventStore(tx: Executor): Promise<void> {
       primary key (id, occurred_at)
     ) partition by range (occurred_at)`);
   await tx.execute(sql`create index if not exists databank_events_consumer on databank_events (consumer_id)`);
-  await tx.execute(sql`create index if not exists databank_events_shop on databank_events (shop_id, day)`);
+  // By shop alone: every partition holds one day, so a day column after the shop would index
+  // nothing more, and sorting ties on it made the index a third dearer to build for each day loaded.
+  // Stores made before keep their (shop_id, day) index; bulk loads build whatever the store has.
+  await tx.execute(sql`create index if not exists databank_events_shop on databank_events (shop_id)`);
 }
 
 export const partitionName = (day: number) => `databank_events_${dayLabel(day).replaceAll('-', '')}`;
@@ -260,151 +263,249 @@ const EVENT_COLUMNS =
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_32 = 4_294_967_296;
 
-/**
- * Rows in COPY's binary format, in buffers of about CHUNK bytes. The bulk path sends binary rather
- * than text: no timestamp or number is formatted here and parsed again by the server (formatting
- * each event's timestamp was a quarter of the text encoding's time, and parsing the text a seventh
- * of the server's). Each value is checked as the text form would have been: an integer out of its
- * column's range or an invalid date is refused here, not stored wrong.
- */
-class BinaryRows {
-  private static readonly CHUNK = 256 * 1024;
-  private buf = Buffer.allocUnsafe(BinaryRows.CHUNK);
-  private at = 0;
-  private full: Buffer[] = [];
+const INT4_MIN = -(2 ** 31);
+const INT4_MAX = 2 ** 31 - 1;
 
-  constructor() {
-    // Signature, flags, header extension length.
-    this.at = this.buf.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
-    this.at = this.buf.writeInt32BE(0, this.at);
-    this.at = this.buf.writeInt32BE(0, this.at);
+/**
+ * The advisory lock class (two-integer form) of bulk loads: a load that stages days holds
+ * (LOAD_LOCK, its id) at session level for as long as its staging tables exist.
+ */
+const LOAD_LOCK = 7_405_401;
+/** A staging table: `databank_load_<load id in base 36>_<yyyymmdd>`. */
+const LOAD_TABLE = /^databank_load_([0-9a-z]{1,6})_(\d{8})$/;
+/** A staged day's rows are sent once this many bytes are encoded (about 15,000 events). */
+const STAGE_CHUNK = 2 * 1024 * 1024;
+/** COPY statements of a load that may wait for a connection, beyond those running. */
+const QUEUED_COPIES = 16;
+
+function putInt32(b: Buffer, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}
+
+/** A text field (length word, UTF-8 bytes); answers where the next field starts. */
+function putText(b: Buffer, at: number, v: string | null): number {
+  if (v === null) {
+    putInt32(b, at, -1);
+    return at + 4;
+  }
+  const start = at + 4;
+  let end = start;
+  // Ids and codes are short and ASCII: copied byte by byte, which is cheaper than a call into
+  // Buffer.write for each; anything else goes through the UTF-8 encoder.
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) {
+      end = start + b.write(v, start, 'utf8');
+      break;
+    }
+    b[end++] = c;
+  }
+  putInt32(b, at, end - start);
+  return end;
+}
+
+/** An integer column: refused here if it is not one, as the text form would have been by the server. */
+function putInt4(b: Buffer, at: number, v: number | null): number {
+  if (v === null) {
+    putInt32(b, at, -1);
+    return at + 4;
+  }
+  if (!Number.isInteger(v) || v < INT4_MIN || v > INT4_MAX) throw new RangeError(`not an integer: ${v}`);
+  putInt32(b, at, 4);
+  putInt32(b, at + 4, v);
+  return at + 8;
+}
+
+function putInt8(b: Buffer, at: number, v: number | null): number {
+  if (v === null) {
+    putInt32(b, at, -1);
+    return at + 4;
+  }
+  if (!Number.isSafeInteger(v)) throw new RangeError(`not an integer: ${v}`);
+  const high = Math.floor(v / TWO_32);
+  putInt32(b, at, 8);
+  putInt32(b, at + 4, high);
+  putInt32(b, at + 8, v - high * TWO_32);
+  return at + 12;
+}
+
+/** Microseconds since PostgreSQL's epoch: a binary timestamptz. */
+function pgMicros(at: Date): number {
+  const us = (at.getTime() - PG_EPOCH_MS) * 1000;
+  if (!Number.isSafeInteger(us)) throw new RangeError('invalid date');
+  return us;
+}
+
+/**
+ * The buffers of one load, used again once their COPY has ended: allocating a megabyte outside the
+ * JavaScript heap for every 7,000 events or so made V8 collect garbage for "external memory pressure",
+ * full collections included.
+ */
+class SpareBuffers {
+  private static readonly SIZE = 1024 * 1024;
+  /** More than the load has in flight: each staged day's rows not yet sent, and `connections` COPY statements. */
+  private static readonly KEEP = 128;
+  private readonly free: Buffer[] = [];
+
+  take(bytes: number): Buffer {
+    if (bytes <= SpareBuffers.SIZE) {
+      const spare = this.free.pop();
+      if (spare) return spare;
+    }
+    return Buffer.allocUnsafe(Math.max(SpareBuffers.SIZE, bytes));
   }
 
-  private room(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    this.full.push(this.buf.subarray(0, this.at));
-    this.buf = Buffer.allocUnsafe(Math.max(BinaryRows.CHUNK, bytes));
+  give(buffers: Buffer[]): void {
+    for (const b of buffers) {
+      if (b.length === SpareBuffers.SIZE && this.free.length < SpareBuffers.KEEP) this.free.push(b);
+    }
+  }
+}
+
+/**
+ * Events as rows of binary COPY, in buffers of about a megabyte. Binary rather than text: nothing is
+ * formatted here and parsed again by the server. Each row is written with plain byte stores into a
+ * buffer checked for room once per row (a call per field into Buffer's writers was most of the cost
+ * of encoding an event). Values are checked as the text form would have been: an integer out of its
+ * column's range or an invalid date throws, and nothing of it is sent.
+ */
+class CopyRows {
+  /** Length words of 18 fields, the row's field count, and the fixed-size values (two timestamps, day, quantity, amount, rating). */
+  private static readonly FIXED = 2 + 18 * 4 + 8 + 4 + 4 + 8 + 4 + 8;
+  private readonly done: Buffer[] = [];
+  /** The buffers written, whole, to be used again. */
+  private readonly owned: Buffer[] = [];
+  private doneBytes = 0;
+  private buf: Buffer;
+  private at: number;
+  rows = 0;
+
+  constructor(
+    /** The same for every row, as pgMicros. */
+    private readonly receivedAt: number,
+    private readonly spares: SpareBuffers,
+  ) {
+    this.buf = spares.take(0);
+    this.owned.push(this.buf);
+    // Signature, flags, header extension length.
+    this.at = this.buf.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
+    this.buf.fill(0, this.at, this.at + 8);
+    this.at += 8;
+  }
+
+  /** Bytes encoded so far. */
+  get size(): number {
+    return this.doneBytes + this.at;
+  }
+
+  private next(bytes: number): void {
+    this.done.push(this.buf.subarray(0, this.at));
+    this.doneBytes += this.at;
+    this.buf = this.spares.take(bytes);
+    this.owned.push(this.buf);
     this.at = 0;
   }
 
-  /** The buffers filled since the last call. */
-  take(): Buffer[] {
-    const out = this.full;
-    this.full = [];
-    return out;
+  /** Once the server has read every row (the COPY ended without error), the buffers are free again. */
+  recycle(): void {
+    this.spares.give(this.owned);
   }
 
-  row(fields: number): void {
-    this.room(2);
-    this.at = this.buf.writeInt16BE(fields, this.at);
-  }
-
-  private nul(): void {
-    this.room(4);
-    this.at = this.buf.writeInt32BE(-1, this.at);
-  }
-
-  text(v: string | null): void {
-    if (v === null) {
-      this.nul();
-      return;
-    }
+  /** One event, in the order of EVENT_COLUMNS; `day` is dayOf(e.occurredAt). */
+  add(e: BehaviourEvent, day: number): void {
+    const occurred = pgMicros(e.occurredAt);
     // UTF-8 takes at most three bytes per UTF-16 unit.
-    this.room(4 + v.length * 3);
-    const buf = this.buf;
-    const start = this.at + 4;
-    // Ids and codes are short and ASCII: copied here byte by byte, which is cheaper than a call
-    // into Buffer.write for each (that call was the largest part of encoding an event).
-    let at = start;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c >= 0x80) {
-        at = start + buf.write(v, start, 'utf8');
-        break;
-      }
-      buf[at++] = c;
-    }
-    buf.writeInt32BE(at - start, this.at);
-    this.at = at;
+    const most =
+      CopyRows.FIXED +
+      3 *
+        (e.id.length +
+          e.kind.length +
+          e.consumerId.length +
+          (e.deviceId?.length ?? 0) +
+          (e.shopId?.length ?? 0) +
+          (e.productId?.length ?? 0) +
+          (e.skuId?.length ?? 0) +
+          (e.brandId?.length ?? 0) +
+          (e.categoryId?.length ?? 0) +
+          e.channel.length +
+          (e.region?.length ?? 0) +
+          e.source.length);
+    if (this.at + most > this.buf.length) this.next(most);
+    const b = this.buf;
+    let at = this.at;
+    b[at] = 0;
+    b[at + 1] = 18;
+    at = putText(b, at + 2, e.id);
+    at = putInt8(b, at, occurred);
+    at = putInt4(b, at, day);
+    at = putText(b, at, e.kind);
+    at = putText(b, at, e.consumerId);
+    at = putText(b, at, e.deviceId);
+    at = putText(b, at, e.shopId);
+    at = putText(b, at, e.productId);
+    at = putText(b, at, e.skuId);
+    at = putText(b, at, e.brandId);
+    at = putText(b, at, e.categoryId);
+    at = putText(b, at, e.channel);
+    at = putText(b, at, e.region);
+    at = putInt4(b, at, e.quantity);
+    at = putInt8(b, at, e.amount);
+    at = putInt4(b, at, e.rating);
+    at = putText(b, at, e.source);
+    this.at = putInt8(b, at, this.receivedAt);
+    this.rows++;
   }
 
-  int4(v: number | null): void {
-    if (v === null) {
-      this.nul();
-      return;
-    }
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`not an integer: ${v}`);
-    this.room(8);
-    this.at = this.buf.writeInt32BE(4, this.at);
-    this.at = this.buf.writeInt32BE(v, this.at);
-  }
-
-  int8(v: number | null): void {
-    if (v === null) {
-      this.nul();
-      return;
-    }
-    if (!Number.isSafeInteger(v)) throw new RangeError(`not an integer: ${v}`);
-    const high = Math.floor(v / TWO_32);
-    this.room(12);
-    this.at = this.buf.writeInt32BE(8, this.at);
-    this.at = this.buf.writeInt32BE(high, this.at);
-    this.at = this.buf.writeUInt32BE(v - high * TWO_32, this.at);
-  }
-
-  timestamptz(at: Date): void {
-    const ms = at.getTime();
-    if (Number.isNaN(ms)) throw new RangeError('invalid date');
-    this.int8((ms - PG_EPOCH_MS) * 1000);
-  }
-
-  /** The trailer and every buffer not yet taken. */
+  /** The trailer; answers every buffer, to be sent in order. */
   end(): Buffer[] {
-    this.room(2);
-    this.at = this.buf.writeInt16BE(-1, this.at);
-    this.full.push(this.buf.subarray(0, this.at));
-    return this.take();
+    if (this.at + 2 > this.buf.length) this.next(2);
+    this.buf[this.at++] = 0xff;
+    this.buf[this.at++] = 0xff;
+    this.done.push(this.buf.subarray(0, this.at));
+    return this.done;
   }
 }
 
-/** One event as a row of binary COPY, in the order of EVENT_COLUMNS. */
-function copyRow(out: BinaryRows, e: BehaviourEvent, receivedAt: Date): void {
-  out.row(18);
-  out.text(e.id);
-  out.timestamptz(e.occurredAt);
-  out.int4(dayOf(e.occurredAt));
-  out.text(e.kind);
-  out.text(e.consumerId);
-  out.text(e.deviceId);
-  out.text(e.shopId);
-  out.text(e.productId);
-  out.text(e.skuId);
-  out.text(e.brandId);
-  out.text(e.categoryId);
-  out.text(e.channel);
-  out.text(e.region);
-  out.int4(e.quantity);
-  out.int8(e.amount);
-  out.int4(e.rating);
-  out.text(e.source);
-  out.timestamptz(receivedAt);
-}
-
-/** Rows of binary COPY for these events, as the buffers to send. */
-function* copyRows(events: BehaviourEvent[], receivedAt: Date): Generator<Buffer> {
-  const out = new BinaryRows();
-  for (const e of events) {
-    copyRow(out, e, receivedAt);
-    yield* out.take();
-  }
-  yield* out.end();
-}
-
-async function copyInto(client: PoolClient, table: string, events: BehaviourEvent[], now: Date) {
+async function copyBuffers(client: PoolClient, table: string, buffers: Buffer[]): Promise<void> {
   await pipeline(
-    copyRows(events, now),
+    buffers,
     client.query(copyFrom(`copy ${table} (${EVENT_COLUMNS}) from stdin (format binary)`)),
   );
+}
+
+/**
+ * Drops the staging tables of bulk loads that are no longer running (killed with their process, or
+ * cut off from the database): a live load holds its lock on a connection of its own, and the server
+ * releases it when that connection ends. A transaction-level try of the same lock succeeds only when
+ * no session holds it, and keeps a new load from taking that id until the tables are gone. Answers
+ * the tables dropped. copyEvents calls it at the start of each bulk load.
+ */
+export async function dropAbandonedLoads(tx: Executor): Promise<string[]> {
+  const names = rowsOf<{ name: string }>(
+    await tx.execute(sql`
+      select relname as name from pg_class
+      where relname ~ '^databank_load_[0-9a-z]+_[0-9]{8}$' and relkind = 'r' and pg_table_is_visible(oid)`),
+  ).map((r) => r.name);
+  const loads = new Map<number, string[]>();
+  for (const name of names) {
+    const m = LOAD_TABLE.exec(name);
+    const id = m ? Number.parseInt(m[1]!, 36) : 0;
+    if (id < 1 || id > INT4_MAX) continue;
+    loads.set(id, [...(loads.get(id) ?? []), name]);
+  }
+  const dropped: string[] = [];
+  for (const [id, tables] of loads) {
+    const [free] = rowsOf<{ ok: boolean }>(
+      await tx.execute(sql`select pg_try_advisory_xact_lock(${LOAD_LOCK}::int, ${id}::int) as ok`),
+    );
+    if (!free?.ok) continue;
+    for (const table of tables) await tx.execute(sql.raw(`drop table if exists ${table}`));
+    dropped.push(...tables);
+  }
+  return dropped;
 }
 
 /**
@@ -413,14 +514,17 @@ async function copyInto(client: PoolClient, table: string, events: BehaviourEven
  * sorted pass and the table attached as the day's partition: storing an event into the three
  * btrees of a partition one at a time was about 70 % of a COPY backend's time. Until it is attached
  * a staged day is not visible to readers (a bulk load is followed by a rebuild of the facts anyway).
- * Staging tables are named databank_load_*; a load that fails drops its own.
+ * The load picks each event's table itself (no partition routing in the server). While it has
+ * staging tables, the load holds the session-level advisory lock (LOAD_LOCK, id) on a connection
+ * kept for it, id being in the tables' names; a load that fails drops its own tables, and those of a
+ * load killed with its process are dropped by the next one (dropAbandonedLoads).
  */
 class StagedDays {
-  private readonly tag =
-    `databank_load_${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-  private parentMade = false;
+  private holder: PoolClient | undefined;
+  private id = 0;
   /** Staged days and the events sent to each. */
   readonly days = new Map<number, number>();
+  private storeIndexes: Promise<{ using: string; columns: string }[]> | undefined;
 
   constructor(
     private readonly pool: NonNullable<Database['pool']>,
@@ -428,34 +532,45 @@ class StagedDays {
     private readonly ensure: (days: number[]) => Promise<void>,
   ) {}
 
-  get parent(): string {
-    return this.tag;
-  }
-
   table(day: number): string {
-    return `${this.tag}_${dayLabel(day).replaceAll('-', '')}`;
+    return `databank_load_${this.id.toString(36)}_${dayLabel(day).replaceAll('-', '')}`;
   }
 
   /**
-   * Stages these days. COPY into the staging parent routes each event to its day's table. Each
-   * table carries its day's bounds as a CHECK, so that attaching it needs no scan to prove them.
+   * Stages these days. Each table carries its day's bounds as a CHECK, so that attaching it needs no
+   * scan to prove them.
    */
   async add(days: number[]): Promise<void> {
+    if (!this.holder) {
+      const holder = await this.pool.connect();
+      try {
+        // A random id whose lock is free: no live load has it, and dropAbandonedLoads has dropped the
+        // tables of any dead one that had it.
+        for (;;) {
+          const id = 1 + Math.floor(Math.random() * INT4_MAX);
+          const r = await holder.query('select pg_try_advisory_lock($1::int, $2::int) as ok', [
+            LOAD_LOCK,
+            id,
+          ]);
+          if ((r.rows[0] as { ok: boolean }).ok) {
+            this.id = id;
+            break;
+          }
+        }
+      } catch (err) {
+        holder.release(err as Error);
+        throw err;
+      }
+      this.holder = holder;
+    }
     const client = await this.pool.connect();
     try {
-      if (!this.parentMade) {
-        await client.query(
-          `create table ${this.tag} (like databank_events) partition by range (occurred_at)`,
-        );
-        this.parentMade = true;
-      }
       for (const day of days) {
         const from = dayStart(day).toISOString();
         const to = dayStart(day + 1).toISOString();
         await client.query(
-          `create table ${this.table(day)} partition of ${this.tag} (
-             constraint ${this.table(day)}_bounds check (occurred_at >= '${from}' and occurred_at < '${to}'))
-           for values from ('${from}') to ('${to}')`,
+          `create table ${this.table(day)} (like databank_events,
+             constraint ${this.table(day)}_bounds check (occurred_at >= '${from}' and occurred_at < '${to}'))`,
         );
         this.days.set(day, 0);
       }
@@ -465,69 +580,71 @@ class StagedDays {
   }
 
   /**
-   * Indexes each staged day and attaches it as the day's partition, `connections` days at a time.
-   * A day whose partition appeared meanwhile (another writer), or whose own events repeat an id, is
-   * instead inserted into the store skipping the ids already there. Answers the events stored.
+   * The store's indexes besides its key, as a partition must have them to be attached: read from the
+   * store rather than written here, since stores made by earlier versions index other columns.
    */
-  async finish(connections: number): Promise<number> {
-    if (!this.parentMade) return 0;
+  private async indexes(client: PoolClient): Promise<{ using: string; columns: string }[]> {
+    this.storeIndexes ??= client
+      .query(
+        `select pg_get_indexdef(i.indexrelid) as def,
+           (select string_agg(a.attname, '_' order by k.n) from unnest(i.indkey::int2[]) with ordinality k(attnum, n)
+             join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum) as columns
+         from pg_index i where i.indrelid = 'databank_events'::regclass and not i.indisprimary
+         order by i.indexrelid`,
+      )
+      .then((r) =>
+        (r.rows as { def: string; columns: string }[]).map((row) => {
+          const using = / USING (.+)$/.exec(row.def)?.[1];
+          if (!using) throw new Error(`unexpected index on the event store: ${row.def}`);
+          return { using, columns: row.columns };
+        }),
+      );
+    return this.storeIndexes;
+  }
+
+  /** Sends rows of a staged day (each COPY commits by itself: the table is the load's own). */
+  async send(day: number, rows: CopyRows): Promise<void> {
+    this.days.set(day, (this.days.get(day) ?? 0) + rows.rows);
     const client = await this.pool.connect();
     try {
-      for (const day of this.days.keys()) {
-        await client.query(`alter table ${this.tag} detach partition ${this.table(day)}`);
-      }
-      await client.query(`drop table ${this.tag}`);
-      this.parentMade = false;
+      await copyBuffers(client, this.table(day), rows.end());
+      rows.recycle();
     } finally {
       client.release();
     }
-    const queue = [...this.days.keys()];
-    let stored = 0;
-    const worker = async () => {
-      for (let day = queue.shift(); day !== undefined; day = queue.shift()) {
-        try {
-          // Not `stored += await …`: that reads `stored` before the wait, losing the other workers' days.
-          const n = await this.attach(day);
-          stored += n;
-        } catch (err) {
-          queue.length = 0;
-          throw err;
-        }
-      }
-    };
-    // Every worker ends (its day attached, inserted or rolled back) before a failure is answered, so
-    // discard() never races an attach.
-    const settled = await Promise.allSettled(
-      Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, worker),
-    );
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return stored;
   }
 
-  private async attach(day: number): Promise<number> {
+  /**
+   * Indexes a staged day and attaches it as the day's partition. A day whose partition appeared
+   * meanwhile (another writer), or whose own events repeat an id, is instead inserted into the store
+   * skipping the ids already there. Answers the events stored.
+   */
+  async attach(day: number): Promise<number> {
     const staged = this.table(day);
     const target = partitionName(day);
     const client = await this.pool.connect();
     try {
       await client.query('begin');
       try {
-        // Each build sorts in memory, on this connection alone (the loads of other days use the cores).
+        // Each build sorts in memory, on this connection alone (the other days use the cores).
         await client.query(`set local maintenance_work_mem = '256MB'`);
         await client.query('set local max_parallel_maintenance_workers = 0');
         await client.query(
           `alter table ${staged} add constraint ${staged}_pkey primary key (id, occurred_at)`,
         );
-        await client.query(`create index ${staged}_consumer on ${staged} (consumer_id)`);
-        await client.query(`create index ${staged}_shop on ${staged} (shop_id, day)`);
+        const indexes = await this.indexes(client);
+        for (const [k, index] of indexes.entries()) {
+          await client.query(`create index ${staged}_i${k} on ${staged} using ${index.using}`);
+        }
         await client.query('select pg_advisory_xact_lock($1)', [STORE_LOCK]);
         const taken = await client.query('select to_regclass($1) is not null as taken', [target]);
         if (!(taken.rows[0] as { taken: boolean }).taken) {
           await client.query(`alter table ${staged} rename to ${target}`);
           // The names PostgreSQL gives the indexes of a partition it creates itself.
           await client.query(`alter index ${staged}_pkey rename to ${target}_pkey`);
-          await client.query(`alter index ${staged}_consumer rename to ${target}_consumer_id_idx`);
-          await client.query(`alter index ${staged}_shop rename to ${target}_shop_id_day_idx`);
+          for (const [k, index] of indexes.entries()) {
+            await client.query(`alter index ${staged}_i${k} rename to ${target}_${index.columns}_idx`);
+          }
           await client.query(
             `alter table databank_events attach partition ${target} for values from ('${dayStart(day).toISOString()}') to ('${dayStart(day + 1).toISOString()}')`,
           );
@@ -561,25 +678,40 @@ class StagedDays {
 
   /** Drops what a failed load staged. */
   async discard(): Promise<void> {
+    if (this.days.size === 0) return;
     const client = await this.pool.connect();
     try {
-      if (this.parentMade) await client.query(`drop table if exists ${this.tag}`);
       for (const day of this.days.keys()) await client.query(`drop table if exists ${this.table(day)}`);
     } finally {
       client.release();
     }
   }
+
+  /** Gives up the load's lock and its connection: after every staged table is attached or dropped. */
+  async release(): Promise<void> {
+    const holder = this.holder;
+    if (!holder) return;
+    this.holder = undefined;
+    try {
+      await holder.query('select pg_advisory_unlock($1::int, $2::int)', [LOAD_LOCK, this.id]);
+      holder.release();
+    } catch (err) {
+      // A connection that failed is closed rather than pooled: its lock ends with it.
+      holder.release(err as Error);
+    }
+  }
 }
 
 /**
- * The bulk path for large loads (file imports, backfills), several batches at once over the pool's
- * connections. Events of days that already have a partition go by one binary COPY per batch into
- * the partitioned table, in the batch's own transaction; COPY cannot skip rows already stored, so a
- * batch that meets an id already there is rolled back and stored again through insertEvents, which
- * skips them: a re-run of the same load stores nothing twice. Events of days new to the store are
- * staged and attached at the end (StagedDays), so they become visible when the load finishes. Only
- * the raw events; rebuild the facts afterwards (rebuildAllFacts). On the embedded database (no COPY
- * stream, one connection) it is insertEvents batch after batch. Answers how many events were new.
+ * The bulk path for large loads (file imports, backfills), several COPY statements at once over
+ * the pool's connections. Events of days that already have a partition go by one binary COPY per
+ * batch into the partitioned table, in the batch's own transaction; COPY cannot skip rows already
+ * stored, so a batch that meets an id already there is rolled back and stored again through
+ * insertEvents, which skips them: a re-run of the same load stores nothing twice. Events of days new
+ * to the store are staged and attached at the end (StagedDays), so they become visible when the load
+ * finishes. Only the raw events; rebuild the facts afterwards (rebuildAllFacts). On the embedded
+ * database (no COPY stream, one connection) it is insertEvents batch after batch. Answers how many
+ * events were new.
  */
 export async function copyEvents(
   database: Database,
@@ -595,62 +727,51 @@ export async function copyEvents(
     }
     return stored;
   }
-  await database.db.transaction((tx) => ensureEventStore(tx));
+  await database.db.transaction(async (tx) => {
+    await ensureEventStore(tx);
+    await dropAbandonedLoads(tx);
+  });
   const staging = new StagedDays(pool, (days) => database.db.transaction((tx) => ensurePartitions(tx, days)));
+  const receivedAt = pgMicros(now);
+  const spares = new SpareBuffers();
+  /** Each staged day's rows not sent yet. */
+  const pending = new Map<number, CopyRows>();
+  /** Days that have a partition. */
   const known = new Set<number>();
-  // One batch at a time sorts its new days into known and staged, so no day is staged twice.
-  let sorting: Promise<void> = Promise.resolve();
-  const sortDays = (days: number[]) => {
-    const next = sorting.then(async () => {
-      const fresh = days.filter((d) => !known.has(d) && !staging.days.has(d));
-      if (fresh.length === 0) return;
-      if (!staging) {
-        await database.db.transaction((tx) => ensurePartitions(tx, fresh));
-        for (const d of fresh) known.add(d);
-        return;
-      }
-      const found = await pool.query('select relname from pg_class where relname = any($1::text[])', [
-        fresh.map(partitionName),
-      ]);
-      const existing = new Set((found.rows as { relname: string }[]).map((r) => r.relname));
-      for (const d of fresh) if (existing.has(partitionName(d))) known.add(d);
-      await staging.add(fresh.filter((d) => !existing.has(partitionName(d))));
-    });
-    sorting = next.catch(() => {});
-    return next;
+  const running = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    const q: Promise<void> = p.finally(() => running.delete(q));
+    // Observed by Promise.race or allSettled below; this keeps a failure before then from counting as unhandled.
+    q.catch(() => {});
+    running.add(q);
   };
-  const copyBatch = async (batch: BehaviourEvent[]) => {
-    await sortDays([...new Set(batch.map((e) => dayOf(e.occurredAt)))]);
-    let direct = batch;
-    if (staging) {
-      const staged: BehaviourEvent[] = [];
-      direct = [];
-      for (const e of batch) {
-        const d = dayOf(e.occurredAt);
-        const n = staging.days.get(d);
-        if (n === undefined) direct.push(e);
-        else {
-          staged.push(e);
-          staging.days.set(d, n + 1);
-        }
-      }
-      if (staged.length > 0) {
-        const client = await pool.connect();
-        try {
-          await copyInto(client, staging.parent, staged, now);
-        } finally {
-          client.release();
-        }
-      }
+  // At most `connections` COPY statements run at once; more wait their turn, so that encoding the
+  // next batches goes on while the server loads (waiting for a free connection before encoding more
+  // left the cores idle in turn). The queue is bounded so that memory stays bounded.
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  const limited = async (send: () => Promise<void>) => {
+    if (active >= connections) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      await send();
+    } finally {
+      active--;
+      waiting.shift()?.();
     }
-    if (direct.length === 0) return;
+  };
+  const slot = async () => {
+    while (running.size >= connections + QUEUED_COPIES) await Promise.race(running);
+  };
+  const copyDirect = async (rows: CopyRows, events: BehaviourEvent[]) => {
     const client = await pool.connect();
     try {
       await client.query('begin');
       try {
-        await copyInto(client, 'databank_events', direct, now);
+        await copyBuffers(client, 'databank_events', rows.end());
+        rows.recycle();
         await client.query('commit');
-        stored += direct.length;
+        stored += rows.rows;
         return;
       } catch (err) {
         await client.query('rollback');
@@ -660,28 +781,99 @@ export async function copyEvents(
       client.release();
     }
     // Read after the wait (not `stored += await …`), or batches falling back at once lose counts.
-    const fresh = await database.db.transaction((tx) => insertEvents(tx, direct, now));
+    const fresh = await database.db.transaction((tx) => insertEvents(tx, events, now));
     stored += fresh.length;
   };
-  // A bounded number of batches in flight, in the order they come.
-  const running = new Set<Promise<void>>();
   try {
     for await (const batch of batches) {
       if (batch.length === 0) continue;
-      const p: Promise<void> = copyBatch(batch).finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= connections) await Promise.race(running);
+      const days = new Int32Array(batch.length);
+      let fresh: Set<number> | undefined;
+      let last = Number.NaN;
+      for (let i = 0; i < batch.length; i++) {
+        const day = dayOf(batch[i]!.occurredAt);
+        if (!Number.isFinite(day)) throw new RangeError('invalid date');
+        days[i] = day;
+        if (day !== last) {
+          last = day;
+          if (!pending.has(day) && !known.has(day)) {
+            fresh ??= new Set();
+            fresh.add(day);
+          }
+        }
+      }
+      if (fresh) {
+        const found = await pool.query('select relname from pg_class where relname = any($1::text[])', [
+          [...fresh].map(partitionName),
+        ]);
+        const existing = new Set((found.rows as { relname: string }[]).map((r) => r.relname));
+        const stage = [...fresh].filter((d) => !existing.has(partitionName(d)));
+        for (const d of fresh) if (existing.has(partitionName(d))) known.add(d);
+        if (stage.length > 0) {
+          await staging.add(stage);
+          for (const d of stage) pending.set(d, new CopyRows(receivedAt, spares));
+        }
+      }
+      let direct: CopyRows | undefined;
+      const directEvents: BehaviourEvent[] = [];
+      const full: [number, CopyRows][] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!;
+        const day = days[i]!;
+        const rows = pending.get(day);
+        if (rows === undefined) {
+          direct ??= new CopyRows(receivedAt, spares);
+          direct.add(e, day);
+          directEvents.push(e);
+        } else {
+          rows.add(e, day);
+          if (rows.size >= STAGE_CHUNK) {
+            full.push([day, rows]);
+            pending.set(day, new CopyRows(receivedAt, spares));
+          }
+        }
+      }
+      for (const [day, rows] of full) {
+        await slot();
+        track(limited(() => staging.send(day, rows)));
+      }
+      if (direct) {
+        await slot();
+        track(limited(() => copyDirect(direct, directEvents)));
+      }
     }
-    await Promise.all(running);
-    if (staging) {
-      const n = await staging.finish(connections);
-      stored += n;
-    }
+    const failed = (await Promise.allSettled(running)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    // Each staged day's last rows, then its indexes and attach, `connections` days at a time.
+    const queue = [...pending];
+    const finish = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        try {
+          const [day, rows] = next;
+          if (rows.rows > 0) await staging.send(day, rows);
+          // Not `stored += await …`: that reads `stored` before the wait, losing the other days' counts.
+          const n = await staging.attach(day);
+          stored += n;
+        } catch (err) {
+          queue.length = 0;
+          throw err;
+        }
+      }
+    };
+    // Every day ends (attached, inserted or rolled back) before a failure is answered, so discard()
+    // never races an attach.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, finish),
+    );
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
   } catch (err) {
-    // Let the batches still in flight finish (each commits or rolls back whole) before answering.
+    // Let the COPY statements still in flight end before dropping their tables.
     await Promise.allSettled(running);
     await staging.discard().catch(() => {});
     throw err;
+  } finally {
+    await staging.release();
   }
   return stored;
 }

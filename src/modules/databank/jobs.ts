@@ -1,6 +1,6 @@
 // The data bank's inputs from other modules (outbox consumers) and its daily deadline.
 import type { Executor } from '../../db';
-import { registerConsumer } from '../../kernel/outbox';
+import { registerBatchConsumer, registerConsumer } from '../../kernel/outbox';
 import { pendingDeadline, registerDeadlineHandler, scheduleDeadline } from '../../kernel/scheduler';
 import { getPublishedProductView } from '../catalog';
 import { rulesFor } from '../governance';
@@ -11,6 +11,7 @@ import type { AiplWindows } from './aipl-rules';
 import { dayOf, dayStart } from './days';
 import {
   type BehaviourEvent,
+  dropAbandonedLoads,
   dropExpiredPartitions,
   ensurePartitions,
   itemsById,
@@ -43,7 +44,10 @@ export async function ensureDailyRun(tx: Executor, now: Date): Promise<void> {
   });
 }
 
-/** What the daily run does on `now`: partitions ahead, expired partitions dropped, yesterday snapshotted. */
+/**
+ * What the daily run does on `now`: partitions ahead, expired partitions dropped, the staging tables
+ * of bulk loads killed mid-way dropped (else they would wait for the next load), yesterday snapshotted.
+ */
 export async function dailyRun(tx: Executor, now: Date) {
   const today = dayOf(now);
   await ensurePartitions(
@@ -51,8 +55,9 @@ export async function dailyRun(tx: Executor, now: Date) {
     Array.from({ length: DAYS_AHEAD + 1 }, (_, i) => today + i),
   );
   const dropped = await dropExpiredPartitions(tx, now);
+  const abandoned = await dropAbandonedLoads(tx);
   const snapshot = await takeSnapshot(tx, today - 1, (shopId) => windowsOfShop(tx, shopId, now), now);
-  return { dropped, snapshot };
+  return { dropped, abandoned, snapshot };
 }
 
 registerDeadlineHandler(DAILY, async (tx, _deadline, now) => {
@@ -97,38 +102,46 @@ registerConsumer('databank.catalog', ['product.created', 'product.updated'], asy
   );
 });
 
-// A paid order is a purchase of each of its lines.
-registerConsumer('databank.trade', ['order.paid'], async (tx, event) => {
-  const orderId = str(event.payload.orderId);
-  const buyerId = str(event.payload.buyerId);
-  const shopId = str(event.payload.shopId);
-  if (!orderId || !buyerId || !shopId) return;
-  const lines = (await linesOf(tx, [orderId])).get(orderId) ?? [];
+// A paid order is a purchase of each of its lines. A delivery's orders are read and stored together.
+registerBatchConsumer('databank.trade', ['order.paid'], async (tx, delivered) => {
+  const paid = delivered.flatMap((event) => {
+    const orderId = str(event.payload.orderId);
+    const buyerId = str(event.payload.buyerId);
+    const shopId = str(event.payload.shopId);
+    return orderId && buyerId && shopId ? [{ orderId, buyerId, shopId, at: event.occurredAt }] : [];
+  });
+  if (paid.length === 0) return;
+  const lines = await linesOf(
+    tx,
+    paid.map((o) => o.orderId),
+  );
   const items = await itemsById(
     tx,
-    lines.map((l) => l.productId),
+    [...lines.values()].flatMap((ls) => ls.map((l) => l.productId)),
   );
   await record(
     tx,
-    lines.map((l) => ({
-      id: `trade:${l.id}`,
-      kind: 'purchase' as const,
-      occurredAt: event.occurredAt,
-      consumerId: buyerId,
-      deviceId: null,
-      shopId,
-      productId: l.productId,
-      skuId: l.skuId,
-      brandId: items.get(l.productId)?.brandId ?? null,
-      categoryId: l.categoryId,
-      channel: 'trade',
-      region: null,
-      quantity: l.quantity,
-      amount: l.paidAmount,
-      rating: null,
-      source: 'trade',
-    })),
-    event.occurredAt,
+    paid.flatMap((o) =>
+      (lines.get(o.orderId) ?? []).map((l) => ({
+        id: `trade:${l.id}`,
+        kind: 'purchase' as const,
+        occurredAt: o.at,
+        consumerId: o.buyerId,
+        deviceId: null,
+        shopId: o.shopId,
+        productId: l.productId,
+        skuId: l.skuId,
+        brandId: items.get(l.productId)?.brandId ?? null,
+        categoryId: l.categoryId,
+        channel: 'trade',
+        region: null,
+        quantity: l.quantity,
+        amount: l.paidAmount,
+        rating: null,
+        source: 'trade',
+      })),
+    ),
+    paid[paid.length - 1]!.at,
   );
 });
 

@@ -68,18 +68,25 @@ export const aiplFacts = pgTable(
     praiseDay: integer('praise_day'),
     /** Fen spent (purchases), for segments. */
     spend: bigint('spend', { mode: 'number' }).notNull().default(0),
-    // The few days that decide the stage, derived by the database from the facts above, so every
-    // writer fills them alike and a stage on a day after all of them is arithmetic on integers
-    // (stageSql), not array work: awareness is aware_day within its window, interest interest_day,
-    // purchase purchase_day, loyalty (two purchase days, the default rule) loyal_day.
-    /** The newest day of any fact: on or after it, the four days below decide the stage. */
-    lastDay: integer('last_day').generatedAlwaysAs(
-      sql`greatest(exposure_day, view_days[1], active_day, purchase_days[1], praise_day)`,
-    ),
-    awareDay: integer('aware_day').generatedAlwaysAs(sql`greatest(exposure_day, view_days[1])`),
-    interestDay: integer('interest_day').generatedAlwaysAs(sql`greatest(active_day, view_days[2])`),
-    purchaseDay: integer('purchase_day').generatedAlwaysAs(sql`purchase_days[1]`),
-    loyalDay: integer('loyal_day').generatedAlwaysAs(sql`greatest(praise_day, purchase_days[2])`),
+    // The few days that decide the stage, derived from the facts above, so that a stage on a day
+    // after all of them is arithmetic on integers (stageSql), not array work: awareness is aware_day
+    // within its window, interest interest_day, purchase purchase_day, loyalty (two purchase days,
+    // the default rule) loyal_day. Plain columns that every writer fills with the expressions given
+    // here (upsertFacts and factsOfEventsSql in aipl.ts): as generated columns they cost the rebuild
+    // a second forming of each of its 9M rows. stage-sql.test.ts checks them against the expressions.
+    /**
+     * The newest day of any fact, greatest(exposure_day, view_days[1], active_day, purchase_days[1],
+     * praise_day): on or after it, the four days below decide the stage.
+     */
+    lastDay: integer('last_day'),
+    /** greatest(exposure_day, view_days[1]) */
+    awareDay: integer('aware_day'),
+    /** greatest(active_day, view_days[2]) */
+    interestDay: integer('interest_day'),
+    /** purchase_days[1] */
+    purchaseDay: integer('purchase_day'),
+    /** greatest(praise_day, purchase_days[2]) */
+    loyalDay: integer('loyal_day'),
   },
   (t) => [primaryKey({ columns: [t.shopId, t.scope, t.consumerId] })],
 );

@@ -46,9 +46,12 @@ describe('stageSql', () => {
     await db.execute(sql`delete from aipl_facts where shop_id = 'stage-sql'`);
     for (const [i, f] of rows.entries()) {
       await db.execute(sql`
-        insert into aipl_facts (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day)
-        values ('stage-sql', 'brand:x', ${`c${i}`}, ${f.exposureDay}, ${ints(f.viewDays)}::integer[],
-          ${f.activeDay}, ${ints(f.purchaseDays)}::integer[], ${f.praiseDay})`);
+        insert into aipl_facts (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day,
+          last_day, aware_day, interest_day, purchase_day, loyal_day)
+        select 'stage-sql', 'brand:x', ${`c${i}`}, e, v, a, p, pr,
+          greatest(e, v[1], a, p[1], pr), greatest(e, v[1]), greatest(a, v[2]), p[1], greatest(pr, p[2])
+        from (select ${f.exposureDay}::integer as e, ${ints(f.viewDays)}::integer[] as v, ${f.activeDay}::integer as a,
+          ${ints(f.purchaseDays)}::integer[] as p, ${f.praiseDay}::integer as pr) x`);
     }
     for (const w of rules) {
       for (const today of [T - 45, T - 20, T - 3, T, T + 5, T + 12, T + 30]) {
@@ -112,9 +115,46 @@ describe('recompute from the raw events', () => {
       .filter((r) => r.viewDays.length === 2)
       .map((r) => r.viewDays[0]! - r.viewDays[1]!);
     expect(spans.some((d) => d < 64) && spans.some((d) => d >= 64)).toBe(true);
+    // Purchase days too come off a bitmap when they span fewer than 64 days, else off the events.
+    const purchaseSpans = incremental
+      .filter((r) => r.purchaseDays.length >= 2)
+      .map((r) => r.purchaseDays[0]! - r.purchaseDays.at(-1)!);
+    expect(purchaseSpans.some((d) => d < 64) && purchaseSpans.some((d) => d >= 64)).toBe(true);
+    expect(incremental.some((r) => r.purchaseDays.length >= 3)).toBe(true);
+    expectDecidingDays(incremental);
     await recomputeFacts(db);
     expect(await mine()).toEqual(incremental);
     await rebuildAllFacts(database, 2, 3);
     expect(await mine()).toEqual(incremental);
   });
 });
+
+type FactsRow = Awaited<ReturnType<typeof factsRows>>[number];
+const greatest = (...xs: (number | null | undefined)[]) => {
+  const known = xs.filter((x): x is number => x !== null && x !== undefined);
+  return known.length === 0 ? null : Math.max(...known);
+};
+/** The deciding days are plain columns: each writer must store what their definitions in schema.ts say. */
+function expectDecidingDays(rows: FactsRow[]) {
+  expect(rows.length).toBeGreaterThan(0);
+  for (const r of rows) {
+    const [v1, v2] = r.viewDays;
+    const [p1, p2] = r.purchaseDays;
+    expect(
+      {
+        lastDay: r.lastDay,
+        awareDay: r.awareDay,
+        interestDay: r.interestDay,
+        purchaseDay: r.purchaseDay,
+        loyalDay: r.loyalDay,
+      },
+      JSON.stringify(r),
+    ).toEqual({
+      lastDay: greatest(r.exposureDay, v1, r.activeDay, p1, r.praiseDay),
+      awareDay: greatest(r.exposureDay, v1),
+      interestDay: greatest(r.activeDay, v2),
+      purchaseDay: p1 ?? null,
+      loyalDay: greatest(r.praiseDay, p2),
+    });
+  }
+}

@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, conflict, type FieldError, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
@@ -65,16 +66,21 @@ export async function ensureDefaultRuleSets(db: Executor, now: Date): Promise<vo
  * come. A newer version therefore replaces an older one that was scheduled later.
  */
 export async function rulesFor(tx: Executor, kind: ShopKind, at: Date): Promise<RuleSet> {
-  const [row] = await tx
-    .select()
-    .from(ruleSets)
-    .where(and(eq(ruleSets.shopKind, kind), lte(ruleSets.effectiveFrom, at)))
-    .orderBy(desc(ruleSets.version))
-    .limit(1);
+  const [row] = await ruleSetInForce(tx, { kind, at });
   // Only a database that skipped ensureDefaultRuleSets can get here: a deployment fault, not a request's.
   if (!row) throw new Error(`no ${kind} rule set in force at ${at.toISOString()}`);
   return toRuleSet(row);
 }
+
+// Checkout and every paid order ask: its SQL is built once (see statement()).
+const ruleSetInForce = statement((db) =>
+  db
+    .select()
+    .from(ruleSets)
+    .where(and(eq(ruleSets.shopKind, p('kind')), lte(ruleSets.effectiveFrom, p('at'))))
+    .orderBy(desc(ruleSets.version))
+    .limit(1),
+);
 
 export async function listRuleSets(
   tx: Executor,

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { DAY } from '../../kernel/clock';
 import { conflict, invalidField, notFound, ruleViolation } from '../../kernel/errors';
 import { emit } from '../../kernel/outbox';
@@ -22,8 +23,16 @@ export const INSURANCE_EXPIRY = 'shop.insurance_expiry';
 export const TIER_EXPIRY = 'shop.tier_expiry';
 export const DEPOSIT_RELEASE = 'shop.deposit_release';
 
+// Every add to cart and checkout reads its shops: built once (see statement()).
+const shopById = statement((db) =>
+  db
+    .select()
+    .from(shops)
+    .where(eq(shops.id, p('shopId'))),
+);
+
 export async function getShop(tx: Executor, shopId: string): Promise<Shop | undefined> {
-  const [row] = await tx.select().from(shops).where(eq(shops.id, shopId));
+  const [row] = await shopById(tx, { shopId });
   return row;
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
+import { p, statement } from '../../db/statements';
 import { AppError, conflict, invalidField, notFound, ruleViolation } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit } from '../../kernel/outbox';
@@ -485,40 +486,46 @@ export async function campaignReport(tx: Executor, promotionId: string) {
   return toReport(row);
 }
 
+// Every checkout reads the three (see statement()).
+const live = <T extends typeof timedDiscounts | typeof subsidies | typeof fullReductions>(t: T) =>
+  and(sql`${t.status} = 'active'`, lte(t.validFrom, p('now')), gt(t.validUntil, p('now')));
+const liveTimedPrices = statement((db) =>
+  db
+    .select()
+    .from(timedDiscounts)
+    .where(and(sql`${timedDiscounts.skuId} = any(${p('skuIds')}::text[])`, live(timedDiscounts)))
+    .orderBy(asc(timedDiscounts.unitPrice), asc(timedDiscounts.id)),
+);
+const liveSubsidies = statement((db) =>
+  db
+    .select()
+    .from(subsidies)
+    .where(and(sql`${subsidies.skuId} = any(${p('skuIds')}::text[])`, live(subsidies)))
+    .orderBy(asc(subsidies.id)),
+);
+// Platform-wide reductions (no shop) and those of the cart's shops.
+const liveReductions = statement((db) =>
+  db
+    .select()
+    .from(fullReductions)
+    .where(
+      and(
+        live(fullReductions),
+        sql`(${fullReductions.shopId} is null or ${fullReductions.shopId} = any(${p('shopIds')}::text[]))`,
+      ),
+    )
+    .orderBy(asc(fullReductions.id)),
+);
+
 /** Active campaigns of the given kinds that price a cart now. */
 export async function activeCampaigns(
   tx: Executor,
   input: { skuIds: string[]; shopIds: string[] },
   now: Date,
 ) {
-  const live = <T extends typeof timedDiscounts | typeof subsidies | typeof fullReductions>(t: T) =>
-    and(eq(t.status, 'active'), lte(t.validFrom, now), gt(t.validUntil, now));
-  const timed = input.skuIds.length
-    ? await tx
-        .select()
-        .from(timedDiscounts)
-        .where(and(inArray(timedDiscounts.skuId, input.skuIds), live(timedDiscounts)))
-        .orderBy(asc(timedDiscounts.unitPrice), asc(timedDiscounts.id))
-    : [];
-  const subs = input.skuIds.length
-    ? await tx
-        .select()
-        .from(subsidies)
-        .where(and(inArray(subsidies.skuId, input.skuIds), live(subsidies)))
-        .orderBy(asc(subsidies.id))
-    : [];
-  const reductions = await tx
-    .select()
-    .from(fullReductions)
-    .where(
-      and(
-        live(fullReductions),
-        input.shopIds.length
-          ? sql`(${fullReductions.shopId} is null or ${inArray(fullReductions.shopId, input.shopIds)})`
-          : isNull(fullReductions.shopId),
-      ),
-    )
-    .orderBy(asc(fullReductions.id));
+  const timed = input.skuIds.length ? await liveTimedPrices(tx, { skuIds: input.skuIds, now }) : [];
+  const subs = input.skuIds.length ? await liveSubsidies(tx, { skuIds: input.skuIds, now }) : [];
+  const reductions = await liveReductions(tx, { shopIds: input.shopIds, now });
   return {
     /** Every live timed price, member-only ones included: timedPricesFor picks the buyer's. */
     timed,

@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../db';
+import { p, statement } from '../../db/statements';
 import { conflict, invalidField } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { promotionRules, type Rules, rulesFor, type ShopKind } from '../governance';
@@ -9,11 +10,11 @@ import { activeCampaigns, timedPricesFor, usableCoupons } from './campaigns';
 import { type Coupon, type DiscountKind, type FlashPrice, type PriceResult, priceCart } from './engine';
 import {
   activeFlashSales,
-  confirmFlashClaims,
   type FlashSalesInForce,
   holdPlacedClaims,
   releaseFlashClaims,
 } from './flash-sales';
+import { flashClaims } from './flash-schema';
 import { checkoutPoints, coupons, couponTemplates, orderDiscounts, subsidies } from './schema';
 import './messages';
 
@@ -210,12 +211,9 @@ export async function confirmPromotions(
   orderIds: string[],
   now: Date,
 ): Promise<void> {
-  for (const orderId of orderIds) await confirmFlashClaims(tx as Tx, orderId, now);
-  const used = await tx
-    .update(coupons)
-    .set({ status: 'used', usedAt: now })
-    .where(and(eq(coupons.paymentId, paymentId), eq(coupons.status, 'held')))
-    .returning({ templateId: coupons.templateId });
+  // The orders' held flash-sale claims sold (confirmFlashClaims, for all of them at once) and the
+  // payment's held coupons used, in one statement: every paid order runs it.
+  const used = (await claimsSoldCouponsUsed(tx, { paymentId, orderIds, now })) as { templateId: string }[];
   for (const { templateId } of used) {
     await tx
       .update(couponTemplates)
@@ -223,6 +221,24 @@ export async function confirmPromotions(
       .where(eq(couponTemplates.id, templateId));
   }
 }
+
+const claimsSoldCouponsUsed = statement((db) =>
+  db
+    .with(
+      db.$with('sold').as(
+        db
+          .update(flashClaims)
+          .set({ status: 'sold', soldAt: p('now') } as never)
+          .where(
+            and(sql`${flashClaims.orderId} = any(${p('orderIds')}::text[])`, eq(flashClaims.status, 'held')),
+          ),
+      ),
+    )
+    .update(coupons)
+    .set({ status: 'used', usedAt: p('now') } as never)
+    .where(and(eq(coupons.paymentId, p('paymentId')), eq(coupons.status, 'held')))
+    .returning({ templateId: coupons.templateId }),
+);
 
 /**
  * Gives points of a checkout back (an order closed unpaid, a refund): their value leaves escrow for

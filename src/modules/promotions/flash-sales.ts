@@ -14,6 +14,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../../db';
+import { p, statement } from '../../db/statements';
 import {
   AppError,
   bodyField,
@@ -1316,7 +1317,19 @@ export async function activeFlashSales(
   now: Date,
 ): Promise<FlashSalesInForce> {
   if (skuIds.length === 0) return new Map();
-  const rows = await tx
+  const rows = await flashSalesOf(tx, { skuIds, now });
+  return new Map(
+    rows.map((r) => [
+      r.skuId,
+      { id: r.id, shopId: r.shopId, flashPrice: r.flashPrice, perBuyerLimit: r.perBuyerLimit },
+    ]),
+  );
+}
+
+// Every checkout asks, flash sale or not: its SQL is built once (see statement()). The SKU ids go as
+// one array parameter, so the text is the same for any number of them.
+const flashSalesOf = statement((db) =>
+  db
     .select({
       id: flashSales.id,
       skuId: flashSales.skuId,
@@ -1327,16 +1340,10 @@ export async function activeFlashSales(
     .from(flashSales)
     .where(
       and(
-        inArray(flashSales.skuId, skuIds),
-        eq(flashSales.status, 'active'),
-        lte(flashSales.startsAt, now),
-        gt(flashSales.endsAt, now),
+        sql`${flashSales.skuId} = any(${p('skuIds')}::text[])`,
+        sql`${flashSales.status} = 'active'`,
+        lte(flashSales.startsAt, p('now')),
+        gt(flashSales.endsAt, p('now')),
       ),
-    );
-  return new Map(
-    rows.map((r) => [
-      r.skuId,
-      { id: r.id, shopId: r.shopId, flashPrice: r.flashPrice, perBuyerLimit: r.perBuyerLimit },
-    ]),
-  );
-}
+    ),
+);

@@ -35,32 +35,28 @@ export const BESTSELLER_TOP = 10;
 /** How long a fake-trade finding keeps a shop's sales out. */
 export const FLAG_DAYS = 365;
 
-/** Records each line of a paid order (idempotent). */
+/** Records each line of these paid orders (idempotent), in one statement. */
 export async function recordPaidLines(
   tx: Executor,
-  order: { orderId: string; shopId: string; buyerId: string },
-  lines: OrderLine[],
-  paidAt: Date,
+  orders: { orderId: string; shopId: string; buyerId: string; paidAt: Date; lines: OrderLine[] }[],
 ): Promise<void> {
-  if (lines.length === 0) return;
-  await tx
-    .insert(rankingSales)
-    .values(
-      lines.map((l) => ({
-        lineId: l.id,
-        orderId: order.orderId,
-        shopId: order.shopId,
-        productId: l.productId,
-        categoryId: l.categoryId,
-        buyerId: order.buyerId,
-        units: l.quantity,
-        amount: l.paidAmount,
-        refundedUnits: l.refundedQuantity,
-        refundedAmount: l.refundedAmount,
-        paidAt,
-      })),
-    )
-    .onConflictDoNothing();
+  const rows = orders.flatMap((order) =>
+    order.lines.map((l) => ({
+      lineId: l.id,
+      orderId: order.orderId,
+      shopId: order.shopId,
+      productId: l.productId,
+      categoryId: l.categoryId,
+      buyerId: order.buyerId,
+      units: l.quantity,
+      amount: l.paidAmount,
+      refundedUnits: l.refundedQuantity,
+      refundedAmount: l.refundedAmount,
+      paidAt: order.paidAt,
+    })),
+  );
+  if (rows.length === 0) return;
+  await tx.insert(rankingSales).values(rows).onConflictDoNothing();
 }
 
 /** Brings the refunded units and fen of an order's lines up to what trade says now. */

@@ -28,20 +28,26 @@ export async function requireSkuForSale(tx: Executor, skuId: string): Promise<Sk
   return sku;
 }
 
-/** Adds `quantity` to the buyer's line for this SKU (creating it); answers the SKU as read for it. */
+/**
+ * Adds `quantity` to the buyer's line for this SKU (creating it); answers the SKU as read for it and
+ * the cart's lines after the change (as cartLines would), read by the same statement.
+ */
 export async function addToCart(
   tx: Executor,
   buyerId: string,
   input: { skuId: string; quantity: number },
   now: Date,
-): Promise<SkuForSale> {
+): Promise<{ sku: SkuForSale; lines: CartLine[] }> {
   const sku = await requireSkuForSale(tx, input.skuId);
-  const [row] = await addLine(tx, { buyerId, skuId: input.skuId, quantity: input.quantity, now });
+  const lines = await addLine(tx, { buyerId, skuId: input.skuId, quantity: input.quantity, now });
+  const row = lines.find((l) => l.skuId === input.skuId);
   if (row && row.quantity > MAX_LINE_QUANTITY) {
     throw invalidField('/quantity', 'field.cart_quantity_max', { limit: MAX_LINE_QUANTITY });
   }
-  return sku;
+  return { sku, lines };
 }
+
+export type CartLine = typeof cartItems.$inferSelect;
 
 /** Sets the quantity of a line already in the cart. */
 export async function setCartQuantity(
@@ -68,22 +74,38 @@ export async function removeFromCart(tx: Executor, buyerId: string, skuId: strin
 }
 
 // The cart statements run on every add and checkout: built once (see statement()).
-const addLine = statement((db) =>
-  db
-    .insert(cartItems)
-    .values({
-      buyerId: p('buyerId'),
-      skuId: p('skuId'),
-      quantity: p('quantity'),
-      addedAt: p('now'),
-      updatedAt: p('now'),
-    })
-    .onConflictDoUpdate({
-      target: [cartItems.buyerId, cartItems.skuId],
-      set: { quantity: sql`${cartItems.quantity} + ${p('quantity')}::int`, updatedAt: p('now') } as never,
-    })
-    .returning(),
-);
+// The upsert, and the cart as it is after it: the upserted line (which the statement's own snapshot
+// does not see in the table) with the buyer's other lines, in cartLines' order.
+const addLine = statement((db) => {
+  const added = db.$with('added').as(
+    db
+      .insert(cartItems)
+      .values({
+        buyerId: p('buyerId'),
+        skuId: p('skuId'),
+        quantity: p('quantity'),
+        addedAt: p('now'),
+        updatedAt: p('now'),
+      })
+      .onConflictDoUpdate({
+        target: [cartItems.buyerId, cartItems.skuId],
+        set: { quantity: sql`${cartItems.quantity} + ${p('quantity')}::int`, updatedAt: p('now') } as never,
+      })
+      .returning(),
+  );
+  // A subquery: a data-modifying WITH must stay at the statement's top level, not in a union's branch.
+  const lines = db
+    .select()
+    .from(added)
+    .unionAll(
+      db
+        .select()
+        .from(cartItems)
+        .where(and(eq(cartItems.buyerId, p('buyerId')), sql`${cartItems.skuId} <> ${p('skuId')}`)),
+    )
+    .as('lines');
+  return db.with(added).select().from(lines).orderBy(asc(lines.addedAt), asc(lines.skuId));
+});
 const linesOfCart = statement((db) =>
   db
     .select()
@@ -129,15 +151,23 @@ export interface CartView {
 /**
  * The cart grouped by shop at list prices, and (given `now`) what checkout would charge for it with
  * the promotions in force. Lines that cannot be bought carry a problem and count in no subtotal.
- * `known`: SKUs already read in this transaction (the one just added), not read again.
+ * `known`: SKUs already read in this transaction (the one just added), not read again; `lines`
+ * likewise for the cart's lines.
  */
 export async function viewCart(
   tx: Executor,
   buyerId: string,
-  opts: { couponIds?: string[]; usePoints?: number; now?: Date; known?: SkuForSale[] } = {},
+  opts: {
+    couponIds?: string[];
+    usePoints?: number;
+    now?: Date;
+    known?: SkuForSale[];
+    /** The cart's lines, when the caller has just read them in this transaction (addToCart). */
+    lines?: CartLine[];
+  } = {},
 ): Promise<CartView> {
   const known = new Map(opts.known?.map((s) => [s.skuId, s]));
-  const lines = await cartLines(tx, buyerId);
+  const lines = opts.lines ?? (await cartLines(tx, buyerId));
   const available = await availableBySku(
     tx,
     lines.map((l) => l.skuId),

@@ -1,10 +1,10 @@
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../../db';
 import { p, statement } from '../../db/statements';
 import { AppError, conflict, notFound } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { emit, eventsInsert, eventValues } from '../../kernel/outbox';
-import { scheduleDeadline } from '../../kernel/scheduler';
+import { deadlinesUpsert, deadlineValues } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { confirmPromotions } from '../promotions';
@@ -20,7 +20,7 @@ import {
   SHIP_BY,
   transition,
 } from './orders';
-import { paymentNotifications, payments } from './schema';
+import { orderLines, orders, paymentNotifications, payments, shipDeadlineCampaigns } from './schema';
 import { signPayload, verifySignature } from './signatures';
 import './messages';
 
@@ -31,11 +31,20 @@ export type Payment = typeof payments.$inferSelect;
 
 /**
  * A payment provider. `startCharge` records nothing itself: it answers the provider's charge id and
- * arranges, the provider's way, for the signed notification that will follow.
+ * arranges, the provider's way, for the signed notification that will follow. A provider whose
+ * notification is a durable deadline of this database (the sandbox) answers it as `callback`, and
+ * startPayment schedules it with the payment's move to `processing`, in the same statement.
  */
 export interface PaymentProvider {
   name: string;
-  startCharge(tx: Executor, payment: Payment, now: Date): Promise<{ chargeId: string }>;
+  startCharge(
+    tx: Executor,
+    payment: Payment,
+    now: Date,
+  ): Promise<{
+    chargeId: string;
+    callback?: { kind: string; dueAt: Date; payload: Record<string, unknown> };
+  }>;
 }
 
 /** Shared secrets of providers and carriers, set from configuration when the routes register. */
@@ -52,16 +61,9 @@ export function providerSecret(provider: string): string | undefined {
 /** The built-in sandbox: the charge succeeds at once and its callback is a durable deadline due now. */
 export const sandboxProvider: PaymentProvider = {
   name: 'sandbox',
-  async startCharge(tx, payment, now) {
+  async startCharge(_tx, _payment, now) {
     const chargeId = newId('ch');
-    await scheduleDeadline(tx, {
-      kind: SANDBOX_CALLBACK,
-      subjectId: payment.id,
-      dueAt: now,
-      payload: { chargeId },
-      now,
-    });
-    return { chargeId };
+    return { chargeId, callback: { kind: SANDBOX_CALLBACK, dueAt: now, payload: { chargeId } } };
   },
 };
 
@@ -103,16 +105,23 @@ const lockedPayment = statement((db) =>
     .where(eq(payments.id, p('paymentId')))
     .for('update'),
 );
-// With its `payment.processing` event: a payment that is no longer pending answers no row, and the
-// caller's 409 rolls the event back.
-const markProcessing = statement((db) =>
-  db
-    .with(db.$with('processing_event').as(eventsInsert(db, ['ev_'])))
-    .update(payments)
-    .set({ status: 'processing', provider: p('provider'), chargeId: p('chargeId') } as never)
-    .where(and(eq(payments.id, p('paymentId')), eq(payments.status, 'pending')))
-    .returning(),
-);
+// With its `payment.processing` event, and the provider's callback deadline when it has one (the
+// sandbox's, scheduled as scheduleDeadline would): a payment that is no longer pending answers no
+// row, and the caller's 409 rolls the event and the deadline back.
+const markProcessingStatements = [false, true].map((withCallback) =>
+  statement((db) =>
+    db
+      .with(
+        ...(withCallback ? [db.$with('callback').as(deadlinesUpsert(db, ['dl_']))] : []),
+        db.$with('processing_event').as(eventsInsert(db, ['ev_'])),
+      )
+      .update(payments)
+      .set({ status: 'processing', provider: p('provider'), chargeId: p('chargeId') } as never)
+      .where(and(eq(payments.id, p('paymentId')), eq(payments.status, 'pending')))
+      .returning(),
+  ),
+) as [MarkProcessing, MarkProcessing];
+type MarkProcessing = (ex: Executor, values: Record<string, unknown>) => Promise<Payment[]>;
 const insertNotification = statement((db) =>
   db
     .insert(paymentNotifications)
@@ -155,8 +164,9 @@ export async function startPayment(
   if (payment.status !== 'pending') throw conflict('payment_not_payable', { status: payment.status });
   const provider = getProvider(providerName);
   if (!provider) throw new AppError(422, 'unknown_provider', { provider: providerName });
-  const { chargeId } = await provider.startCharge(tx, payment, now);
-  const [row] = await markProcessing(tx, {
+  const { chargeId, callback } = await provider.startCharge(tx, payment, now);
+  const [row] = await markProcessingStatements[callback ? 1 : 0](tx, {
+    ...(callback ? deadlineValues('dl_', { ...callback, subjectId: paymentId, now }) : {}),
     provider: provider.name,
     chargeId,
     paymentId,
@@ -233,16 +243,84 @@ export async function shipByFor(
   tx: Executor,
   order: Order,
   paidAt: Date,
+  known?: ShipFacts,
 ): Promise<{ shipBy: Date; campaignId: string | null }> {
-  const campaign = await campaignFor(tx, order.shopKind, paidAt);
-  if (campaign) return { shipBy: campaign.shipBy, campaignId: campaign.id };
-  const lines = (await linesOf(tx, [order.id])).get(order.id) ?? [];
-  const promises = lines.map((l) => l.shipWithinHours);
+  let facts = known;
+  if (!facts) {
+    const campaign = await campaignFor(tx, order.shopKind, paidAt);
+    const lines = campaign ? [] : ((await linesOf(tx, [order.id])).get(order.id) ?? []);
+    facts = {
+      orderId: order.id,
+      campaignId: campaign?.id ?? null,
+      campaignShipBy: campaign?.shipBy ?? null,
+      lines: lines.length,
+      promised: lines.filter((l) => l.shipWithinHours !== null).length,
+      minHours: lines.length ? Math.min(...lines.map((l) => l.shipWithinHours ?? Infinity)) : null,
+    };
+  }
+  if (facts.campaignId && facts.campaignShipBy)
+    return { shipBy: facts.campaignShipBy, campaignId: facts.campaignId };
   let hours: number;
-  if (lines.length > 0 && promises.every((h): h is number => h !== null)) hours = Math.min(...promises);
+  if (facts.lines > 0 && facts.promised === facts.lines && facts.minHours !== null) hours = facts.minHours;
   else hours = (await rulesFor(tx, order.shopKind, order.createdAt)).rules.shipping.deadlineHours;
   return { shipBy: new Date(paidAt.getTime() + hours * 3_600_000), campaignId: null };
 }
+
+/** What decides an order's ship-by besides the rules: its campaign (campaignFor) and its lines' promises. */
+interface ShipFacts {
+  orderId: string;
+  campaignId: string | null;
+  campaignShipBy: Date | null;
+  lines: number;
+  /** Lines that make a ship-within promise. */
+  promised: number;
+  /** The smallest promise, in hours. */
+  minHours: number | null;
+}
+
+/**
+ * The ship-by facts of orders paid at `paidAt`, in one read for the whole payment instead of a
+ * campaign lookup and a read of the lines per order: the campaign as campaignFor chooses it, and
+ * the count and smallest of the lines' ship-within promises.
+ */
+async function shipFactsOf(tx: Executor, orderIds: string[], paidAt: Date): Promise<Map<string, ShipFacts>> {
+  if (orderIds.length === 0) return new Map();
+  const rows = (await shipFactsStatement(tx, { orderIds, paidAt })) as ShipFacts[];
+  return new Map(rows.map((r) => [r.orderId, r]));
+}
+
+const shipFactsStatement = statement((db) => {
+  const c = shipDeadlineCampaigns;
+  // campaignFor's choice, for each order's shop kind.
+  const campaign = db
+    .select({ id: c.id, shipBy: c.shipBy })
+    .from(c)
+    .where(
+      and(
+        lte(c.paidFrom, p('paidAt')),
+        gt(c.paidUntil, p('paidAt')),
+        or(isNull(c.shopKind), eq(c.shopKind, orders.shopKind)),
+      ),
+    )
+    .orderBy(desc(c.shipBy), desc(c.createdAt))
+    .limit(1)
+    .as('campaign');
+  const l = orderLines;
+  return db
+    .select({
+      orderId: orders.id,
+      campaignId: campaign.id,
+      campaignShipBy: campaign.shipBy,
+      lines: sql<number>`(select count(*)::int from ${l} where ${l.orderId} = ${orders.id})`,
+      promised: sql<number>`(select count(${l.shipWithinHours})::int from ${l} where ${l.orderId} = ${orders.id})`,
+      minHours: sql<
+        number | null
+      >`(select min(${l.shipWithinHours})::int from ${l} where ${l.orderId} = ${orders.id})`,
+    })
+    .from(orders)
+    .leftJoinLateral(campaign, sql`true`)
+    .where(sql`${orders.id} = any(${p('orderIds')}::text[])`);
+});
 
 /**
  * Applies a verified notification exactly once (the unique (provider, charge) row makes a replay a
@@ -313,6 +391,12 @@ export async function applyNotification(
   if ((await record(outcome)).length === 0) return { paymentId: payment.id, outcome: 'duplicate' };
 
   const actor = { type: 'provider', id: n.provider } as const;
+  // The ship-by facts of the orders that start their ship-by clock now, read at once.
+  const shipFacts = await shipFactsOf(
+    tx,
+    payable.filter((o) => !(!isBalance(o) && o.depositAmount > 0) && !o.shipHold).map((o) => o.id),
+    now,
+  );
   for (const order of payable) {
     let moved: Order | undefined;
     if (!isBalance(order) && order.depositAmount > 0) {
@@ -343,7 +427,7 @@ export async function applyNotification(
       if (!moved) continue;
     } else {
       const balance = isBalance(order);
-      const ruled = await shipByFor(tx, order, now);
+      const ruled = await shipByFor(tx, order, now, shipFacts.get(order.id));
       // A presale ships by the announced date when there is one, else from the balance payment.
       const shipBy = balance && order.announcedShipBy ? order.announcedShipBy : ruled.shipBy;
       moved = await transition(tx, {

@@ -294,8 +294,8 @@ export async function tradeRoutes(app: App): Promise<void> {
     async (req, reply) => {
       const { accountId } = requireBuyer(req);
       return command(req, reply, async (tx) => {
-        const sku = await addToCart(tx, accountId, req.body, clock.now());
-        return { status: 200, body: await viewCart(tx, accountId, { known: [sku] }) };
+        const { sku, lines } = await addToCart(tx, accountId, req.body, clock.now());
+        return { status: 200, body: await viewCart(tx, accountId, { known: [sku], lines }) };
       });
     },
   );

@@ -1,0 +1,4 @@
+CREATE INDEX "products_search_band_65535" ON "products" USING gin ("search_vector") WHERE status = 'published' and "products"."sales_count" >= 65535;--> statement-breakpoint
+CREATE INDEX "products_search_band_32767" ON "products" USING gin ("search_vector") WHERE status = 'published' and "products"."sales_count" >= 32767 and "products"."sales_count" < 65535;--> statement-breakpoint
+CREATE INDEX "products_search_band_8191" ON "products" USING gin ("search_vector") WHERE status = 'published' and "products"."sales_count" >= 8191 and "products"."sales_count" < 32767;--> statement-breakpoint
+CREATE INDEX "products_search_band_2047" ON "products" USING gin ("search_vector") WHERE status = 'published' and "products"."sales_count" >= 2047 and "products"."sales_count" < 8191;
