@@ -6,6 +6,7 @@ import { pruneIdempotencyKeys } from './kernel/command';
 import type { App } from './kernel/context';
 import { dispatchOutbox } from './kernel/outbox';
 import { loadManualClock, sweepDeadlines } from './kernel/scheduler';
+import { settleAll } from './kernel/settle';
 import { ensureDefaultRuleSets } from './modules/governance';
 import { ensureOperator } from './modules/identity';
 
@@ -34,10 +35,10 @@ export async function makeClock(config: Config, database: Database): Promise<Clo
   return clock;
 }
 
-/** Opens the database, migrates, makes sure the operator exists, and builds the app. */
 /** Outbox batches (of 500 events) a scheduler tick may deliver: 10,000 events, then the next tick. */
 const OUTBOX_ROUNDS = 20;
 
+/** Opens the database, migrates, makes sure the operator exists, and builds the app. */
 export async function startRuntime(
   config: Config,
   opts: { logger?: boolean | object; poolSize?: number } = {},
@@ -91,12 +92,12 @@ export async function startRuntime(
       // callbacks is not applied one round trip after another, and the outbox is drained beside
       // them rather than after: a burst kept the sweeps busy for seconds, and the data bank and
       // rankings fell behind the orders by as long. PGlite has one connection: one after the other.
-      // allSettled: every loop has ended before the tick does, so ticks never overlap.
+      // Every loop has ended before the tick does, so ticks never overlap.
       const loops =
         database.kind === 'postgres'
           ? [...Array.from({ length: sweepers }, () => sweepDeadlines(database.db, clock)), drainOutbox()]
           : [sweepDeadlines(database.db, clock).then(drainOutbox)];
-      for (const r of await Promise.allSettled(loops)) if (r.status === 'rejected') throw r.reason;
+      await settleAll(loops);
       if (clock.now().getTime() - lastPrune > 3_600_000) {
         lastPrune = clock.now().getTime();
         await pruneIdempotencyKeys(database.db, clock.now());

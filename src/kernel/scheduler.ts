@@ -145,7 +145,8 @@ const SWEEP_BATCH = 8;
  * deadline of the same kind for the same subject (a recurring one). Each handler runs in its own
  * savepoint: when it throws, its effects alone are undone and, still holding the row, the attempt is
  * recorded and retried later with backoff (2, 4, 8, ... seconds); after MAX_ATTEMPTS it is marked
- * failed. A deadlock or serialization failure is not an attempt: the row is due again at once. Returns how many deadlines were handled (including failed attempts).
+ * failed. A deadlock or serialization failure is not an attempt: the row is due again at once.
+ * Returns how many deadlines were handled (including failed attempts).
  */
 export async function sweepDeadlines(db: Db, clock: Clock, limit = 1000): Promise<number> {
   let handled = 0;

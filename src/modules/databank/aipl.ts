@@ -2,6 +2,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Database, Executor } from '../../db';
+import { settleAll } from '../../kernel/settle';
 import {
   type AiplWindows,
   effectOf,
@@ -70,6 +71,24 @@ export async function applyFacts(tx: Executor, events: BehaviourEvent[]): Promis
 const num = (n: number | null) => (n === null ? null : String(n));
 const intArray = (days: number[]) => `{${days.join(',')}}`;
 
+/**
+ * The five deciding days (see aiplFacts), in column order last_day, aware_day, interest_day,
+ * purchase_day, loyal_day, from the named facts: the one definition every writer of new rows uses.
+ */
+function decidingDays(c: {
+  exposure: string;
+  views: string;
+  active: string;
+  purchases: string;
+  praise: string;
+}) {
+  return sql.raw(
+    `greatest(${c.exposure}, ${c.views}[1], ${c.active}, ${c.purchases}[1], ${c.praise}) as last_day, ` +
+      `greatest(${c.exposure}, ${c.views}[1]) as aware_day, greatest(${c.active}, ${c.views}[2]) as interest_day, ` +
+      `${c.purchases}[1] as purchase_day, greatest(${c.praise}, ${c.purchases}[2]) as loyal_day`,
+  );
+}
+
 async function upsertFacts(
   tx: Executor,
   rows: { shopId: string; scope: string; consumerId: string; facts: Facts }[],
@@ -88,8 +107,7 @@ async function upsertFacts(
   await tx.execute(sql`
     insert into aipl_facts as f (shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend,
       last_day, aware_day, interest_day, purchase_day, loyal_day)
-    select s, sc, c, e, v, a, p, pr, sp,
-      greatest(e, v[1], a, p[1], pr), greatest(e, v[1]), greatest(a, v[2]), p[1], greatest(pr, p[2])
+    select s, sc, c, e, v, a, p, pr, sp, ${decidingDays({ exposure: 'e', views: 'v', active: 'a', purchases: 'p', praise: 'pr' })}
     from unnest(
       ${pgArray(rows.map((r) => r.shopId))}::text[],
       ${pgArray(rows.map((r) => r.scope))}::text[],
@@ -143,11 +161,7 @@ function factsOfEventsSql(where: SQL, clustered = false) {
           and (case when g.by_brand then x.brand_id = g.brand_id else x.category_id = g.category_id end)`);
   return sql`
     select shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend,
-      greatest(exposure_day, view_days[1], active_day, purchase_days[1], praise_day) as last_day,
-      greatest(exposure_day, view_days[1]) as aware_day,
-      greatest(active_day, view_days[2]) as interest_day,
-      purchase_days[1] as purchase_day,
-      greatest(praise_day, purchase_days[2]) as loyal_day
+      ${decidingDays({ exposure: 'exposure_day', views: 'view_days', active: 'active_day', purchases: 'purchase_days', praise: 'praise_day' })}
     from (
     select shop_id, scope, consumer_id, exposure_day,
       case when v1 is null then '{}'::integer[]
@@ -331,11 +345,7 @@ async function rebuildOnce(
         }
       };
       // Every worker stops (its share committed or rolled back) before the lead goes on or gives up.
-      const settled = await Promise.allSettled(
-        Array.from({ length: Math.max(1, Math.min(parts, queue.length)) }, worker),
-      );
-      const failed = settled.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      await settleAll(Array.from({ length: Math.max(1, Math.min(parts, queue.length)) }, worker));
       await lead.query(
         'alter table aipl_facts_rebuild add constraint aipl_facts_rebuild_pk primary key (shop_id, scope, consumer_id)',
       );

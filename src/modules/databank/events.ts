@@ -1,8 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import { eq, inArray, sql } from 'drizzle-orm';
+import pLimit from 'p-limit';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database, Executor } from '../../db';
+import { settleAll } from '../../kernel/settle';
 import { applyFacts, recomputeFacts } from './aipl';
 import type { EventKind } from './aipl-rules';
 import { applyRelations } from './crm';
@@ -748,18 +750,7 @@ export async function copyEvents(
   // At most `connections` COPY statements run at once; more wait their turn, so that encoding the
   // next batches goes on while the server loads (waiting for a free connection before encoding more
   // left the cores idle in turn). The queue is bounded so that memory stays bounded.
-  const waiting: (() => void)[] = [];
-  let active = 0;
-  const limited = async (send: () => Promise<void>) => {
-    if (active >= connections) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      await send();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
+  const limited = pLimit(connections);
   const slot = async () => {
     while (running.size >= connections + QUEUED_COPIES) await Promise.race(running);
   };
@@ -842,8 +833,7 @@ export async function copyEvents(
         track(limited(() => copyDirect(direct, directEvents)));
       }
     }
-    const failed = (await Promise.allSettled(running)).find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await settleAll(running);
     // Each staged day's last rows, then its indexes and attach, `connections` days at a time.
     const queue = [...pending];
     const finish = async () => {
@@ -862,11 +852,7 @@ export async function copyEvents(
     };
     // Every day ends (attached, inserted or rolled back) before a failure is answered, so discard()
     // never races an attach.
-    const settled = await Promise.allSettled(
-      Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, finish),
-    );
-    const failure = settled.find((r) => r.status === 'rejected');
-    if (failure) throw (failure as PromiseRejectedResult).reason;
+    await settleAll(Array.from({ length: Math.max(1, Math.min(connections, queue.length)) }, finish));
   } catch (err) {
     // Let the COPY statements still in flight end before dropping their tables.
     await Promise.allSettled(running);

@@ -1,6 +1,5 @@
-import { and, desc, eq, gt, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, desc, eq, lt, or } from 'drizzle-orm';
 import type { Executor } from '../../db';
-import { p, statement } from '../../db/statements';
 import { AppError, type FieldError } from '../../kernel/errors';
 import { newId } from '../../kernel/ids';
 import { decodeCursor, page } from '../../kernel/pagination';
@@ -68,32 +67,3 @@ export async function listCampaigns(tx: Executor, query: { cursor?: string; limi
     .limit(limit + 1);
   return page(rows, limit, (r) => ({ c: r.createdAt.toISOString(), i: r.id }));
 }
-
-/**
- * The campaign that decides the ship-by of an order of this kind paid at `paidAt`: among those whose
- * window holds the moment and that cover the kind, the one with the latest ship-by.
- */
-export async function campaignFor(
-  tx: Executor,
-  shopKind: CampaignShopKind,
-  paidAt: Date,
-): Promise<ShipDeadlineCampaign | undefined> {
-  const [row] = await campaignAt(tx, { shopKind, paidAt });
-  return row;
-}
-
-// Every paid order asks: built once (see statement()).
-const campaignAt = statement((db) =>
-  db
-    .select()
-    .from(shipDeadlineCampaigns)
-    .where(
-      and(
-        lte(shipDeadlineCampaigns.paidFrom, p('paidAt')),
-        gt(shipDeadlineCampaigns.paidUntil, p('paidAt')),
-        or(isNull(shipDeadlineCampaigns.shopKind), eq(shipDeadlineCampaigns.shopKind, p('shopKind'))),
-      ),
-    )
-    .orderBy(desc(shipDeadlineCampaigns.shipBy), desc(shipDeadlineCampaigns.createdAt))
-    .limit(1),
-);

@@ -8,11 +8,9 @@ import { deadlinesUpsert, deadlineValues } from '../../kernel/scheduler';
 import { rulesFor } from '../governance';
 import { PLATFORM_CASH, PLATFORM_ESCROW, platformAccount, postTransaction } from '../ledger';
 import { confirmPromotions } from '../promotions';
-import { campaignFor } from './campaigns';
 import { orderPaidHooks } from './hooks';
 import {
   BALANCE_BY,
-  linesOf,
   type Order,
   ordersOfPayment,
   PAY_BY,
@@ -245,28 +243,17 @@ export async function shipByFor(
   paidAt: Date,
   known?: ShipFacts,
 ): Promise<{ shipBy: Date; campaignId: string | null }> {
-  let facts = known;
-  if (!facts) {
-    const campaign = await campaignFor(tx, order.shopKind, paidAt);
-    const lines = campaign ? [] : ((await linesOf(tx, [order.id])).get(order.id) ?? []);
-    facts = {
-      orderId: order.id,
-      campaignId: campaign?.id ?? null,
-      campaignShipBy: campaign?.shipBy ?? null,
-      lines: lines.length,
-      promised: lines.filter((l) => l.shipWithinHours !== null).length,
-      minHours: lines.length ? Math.min(...lines.map((l) => l.shipWithinHours ?? Infinity)) : null,
-    };
-  }
-  if (facts.campaignId && facts.campaignShipBy)
+  const facts = known ?? (await shipFactsOf(tx, [order.id], paidAt)).get(order.id);
+  if (facts?.campaignId && facts.campaignShipBy)
     return { shipBy: facts.campaignShipBy, campaignId: facts.campaignId };
   let hours: number;
-  if (facts.lines > 0 && facts.promised === facts.lines && facts.minHours !== null) hours = facts.minHours;
+  if (facts && facts.lines > 0 && facts.promised === facts.lines && facts.minHours !== null)
+    hours = facts.minHours;
   else hours = (await rulesFor(tx, order.shopKind, order.createdAt)).rules.shipping.deadlineHours;
   return { shipBy: new Date(paidAt.getTime() + hours * 3_600_000), campaignId: null };
 }
 
-/** What decides an order's ship-by besides the rules: its campaign (campaignFor) and its lines' promises. */
+/** What decides an order's ship-by besides the rules: its campaign and its lines' promises. */
 interface ShipFacts {
   orderId: string;
   campaignId: string | null;
@@ -279,9 +266,9 @@ interface ShipFacts {
 }
 
 /**
- * The ship-by facts of orders paid at `paidAt`, in one read for the whole payment instead of a
- * campaign lookup and a read of the lines per order: the campaign as campaignFor chooses it, and
- * the count and smallest of the lines' ship-within promises.
+ * The ship-by facts of orders paid at `paidAt`, in one read for the whole payment: the campaign that
+ * decides (among those whose window holds the moment and that cover the order's shop kind, the one
+ * with the latest ship-by), and the count and smallest of the lines' ship-within promises.
  */
 async function shipFactsOf(tx: Executor, orderIds: string[], paidAt: Date): Promise<Map<string, ShipFacts>> {
   if (orderIds.length === 0) return new Map();
@@ -291,7 +278,7 @@ async function shipFactsOf(tx: Executor, orderIds: string[], paidAt: Date): Prom
 
 const shipFactsStatement = statement((db) => {
   const c = shipDeadlineCampaigns;
-  // campaignFor's choice, for each order's shop kind.
+  // The deciding campaign, for each order's shop kind.
   const campaign = db
     .select({ id: c.id, shipBy: c.shipBy })
     .from(c)
@@ -392,14 +379,15 @@ export async function applyNotification(
 
   const actor = { type: 'provider', id: n.provider } as const;
   // The ship-by facts of the orders that start their ship-by clock now, read at once.
+  const isDeposit = (o: Order) => !isBalance(o) && o.depositAmount > 0;
   const shipFacts = await shipFactsOf(
     tx,
-    payable.filter((o) => !(!isBalance(o) && o.depositAmount > 0) && !o.shipHold).map((o) => o.id),
+    payable.filter((o) => !isDeposit(o) && !o.shipHold).map((o) => o.id),
     now,
   );
   for (const order of payable) {
     let moved: Order | undefined;
-    if (!isBalance(order) && order.depositAmount > 0) {
+    if (isDeposit(order)) {
       // A presale deposit: the order now waits for its balance, and closes if that never comes.
       moved = await transition(tx, {
         orderId: order.id,
