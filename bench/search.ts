@@ -867,7 +867,7 @@ class ProductGenerator {
         this.cached(`c:${categoryId}`, names, 2),
         this.cached(`a:${attributes.join('|')}`, attributes, 3),
       ],
-      filters: filterTerms({ categoryIds: lineage, minPrice: base, salesCount: sales }).join(' '),
+      filters: filterTerms({ categoryIds: lineage, minPrice: base }).join(' '),
     };
   }
 }

@@ -645,9 +645,10 @@ function tierStepRanges(stepEnds: number[]): SQL[] {
  *
  * Each step is a branch of its own with its sales as constants, so a step that is a sales band is
  * looked up in the band's word index (`SALES_BANDS`), which holds only the band's products: the
- * lookup decodes the band's share of the words' entries. In the whole index, with the tier words
- * (`s:16 | s:15`) as a condition, it decoded every product of the words and of the tiers (纯棉 in
- * 女装 with tiers 16 to 14: 10 to 17 ms; in the bands 16 and 15: 0.2 and 0.3 ms). The score is
+ * lookup decodes the band's share of the words' entries. In the whole index, with the sales tier
+ * words vectors once held (`s:16 | s:15`) as a condition, it decoded every product of the words and
+ * of the tiers (纯棉 in 女装 with tiers 16 to 14: 10 to 17 ms; in the bands 16 and 15: 0.2 and 0.3
+ * ms); migration 0011 removed those words. The score is
  * computed in the step, from the row it has read: the candidates are not read again.
  */
 function tierWalkSql(t: TierSteps, candidates: number, words: SQL): SQL {

@@ -18,7 +18,7 @@ import {
   type SkuPath,
 } from './rules';
 import { brands, categories, type ProductStatus, products, type SkuStatus, skus } from './schema';
-import { type SearchDocument, salesTierSql, searchVectorSql, tierTermSql } from './search';
+import { type SearchDocument, searchVectorSql } from './search';
 import './messages';
 
 export interface StockLineInput {
@@ -117,7 +117,7 @@ function checkTitle(title: string | undefined, errors: FieldError[]): void {
 
 /**
  * What search indexes for a product: its title, brand names, category path names, SKU attribute
- * values, and as filter words its category path, lowest price and sales tier.
+ * values, and as filter words its category path and lowest price.
  */
 async function searchDocument(
   tx: Executor,
@@ -126,7 +126,6 @@ async function searchDocument(
     brandId: string | null;
     categoryId: string;
     minPrice: number | null;
-    salesCount: number;
   },
   attributes: Record<string, string>[],
 ): Promise<SearchDocument> {
@@ -139,7 +138,6 @@ async function searchDocument(
     attributes: [...new Set(attributes.flatMap((a) => Object.values(a)))],
     categoryIds: lineage.map((c) => c.id),
     minPrice: p.minPrice,
-    salesCount: p.salesCount,
   };
 }
 
@@ -152,7 +150,6 @@ export async function reindexProducts(tx: Executor, productIds: string[]): Promi
         brandId: products.brandId,
         categoryId: products.categoryId,
         minPrice: products.minPrice,
-        salesCount: products.salesCount,
       })
       .from(products)
       .where(eq(products.id, id));
@@ -204,7 +201,7 @@ export async function createProduct(
   const prices = priceRange(input.skus);
   const doc = await searchDocument(
     tx,
-    { title, brandId, categoryId: input.categoryId, minPrice: prices.minPrice, salesCount: 0 },
+    { title, brandId, categoryId: input.categoryId, minPrice: prices.minPrice },
     input.skus.map((s) => s.attributes ?? {}),
   );
   await tx.insert(products).values({
@@ -575,22 +572,14 @@ const skuForSale = statement((db) =>
 
 /**
  * Adds sold (or, negative, refunded) units to the product's sales count, which never drops below 0.
- * When the count crosses into another sales tier, the search vector's tier word (`filterTerms`) is
- * swapped for the new one in the same statement: the rest of the vector does not depend on sales,
- * so it is not rebuilt, and most sales leave the tier, and so the vector, as it was.
+ * The search vector does not depend on sales (`filterTerms`): the sales bands' indexes follow the
+ * count by themselves, so the vector is left as it is.
  */
 export async function recordSales(tx: Executor, productId: string, quantity: number): Promise<void> {
   if (!Number.isSafeInteger(quantity)) throw new RangeError(`not a whole quantity: ${quantity}`);
-  const next = sql`greatest(0, ${products.salesCount} + ${quantity})`;
-  const [from, to] = [salesTierSql(sql`${products.salesCount}`), salesTierSql(next)];
   await tx
     .update(products)
-    .set({
-      salesCount: next,
-      searchVector: sql`case when ${from} = ${to} then ${products.searchVector}
-        else ts_delete(${products.searchVector}, ${tierTermSql(from)})
-          || array_to_tsvector(array[${tierTermSql(to)}]) end`,
-    })
+    .set({ salesCount: sql`greatest(0, ${products.salesCount} + ${quantity})` })
     .where(eq(products.id, productId));
 }
 

@@ -13,7 +13,6 @@ import {
   queryTerms,
   salesFloorFor,
   salesTier,
-  salesTierSql,
   searchStatistics,
 } from './search';
 import { setSearchAdjustment } from './search-adjustments';
@@ -174,34 +173,23 @@ describe('relevance over a bounded candidate set', () => {
     ]);
   });
 
-  it('moves a product to its new sales tier when its sales cross a power of two, and back', async () => {
-    const tiers = async (id: string) =>
+  it('finds a product in its new sales tier when its sales cross a power of two, its vector untouched', async () => {
+    const row = async (id: string) =>
       (
         (await ctx.db.execute(
-          sql`select u.lexeme from products p, unnest(p.search_vector) u where p.id = ${id} and u.lexeme like 's:%'`,
-        )) as unknown as { rows: { lexeme: string }[] }
-      ).rows.map((r) => r.lexeme);
-    const vector = async (id: string) =>
-      (
-        (await ctx.db.execute(
-          sql`select search_vector::text as v from products where id = ${id}`,
-        )) as unknown as {
-          rows: { v: string }[];
-        }
-      ).rows[0]?.v;
-    expect(await tiers(P.strap as string)).toEqual(['s:3']);
+          sql`select search_vector::text as v, sales_count as sales from products where id = ${id}`,
+        )) as unknown as { rows: { v: string; sales: number }[] }
+      ).rows[0];
+    const strap = await row(P.strap as string);
+    const floral = await row(P.floral as string);
+    expect(strap?.v).not.toContain("'s:");
     // Strap (10) sells 50 more: 60, tier 5, now the second best seller. In one transaction, as trade
-    // records a sale; the tier word is swapped and the vector is the one a full rebuild makes.
+    // records a sale: only the count moves, and the vector is still the one a full rebuild makes.
     await ctx.db.transaction((tx) => recordSales(tx, P.strap as string, 50));
     try {
-      expect(await tiers(P.strap as string)).toEqual(['s:5']);
-      const swapped = await vector(P.strap as string);
+      expect(await row(P.strap as string)).toEqual({ v: strap?.v, sales: 60 });
       await reindexProducts(ctx.db, [P.strap as string]);
-      expect(await vector(P.strap as string)).toBe(swapped);
-      // A sale within the tier leaves the vector as it was.
-      await recordSales(ctx.db, P.strap as string, 1);
-      expect(await vector(P.strap as string)).toBe(swapped);
-      await recordSales(ctx.db, P.strap as string, -1);
+      expect((await row(P.strap as string))?.v).toBe(strap?.v);
       // The 3 best sellers are long (100), strap (60), floral (50): ranked, long (a category-only
       // match) last of them; then knit, tea, velvet by sales. The walk finds strap in its new tier.
       const planned = await all(3, 100, []);
@@ -215,10 +203,10 @@ describe('relevance over a bounded candidate set', () => {
           );
         }
       }
-      // Floral drops from 50 to 0 (refunds): tier 0, out of the candidates, and after velvet (also
-      // 0, listed later). Knit (5) is a candidate now.
+      // Floral drops from 50 to 0 (refunds of 80; the count stops at 0): tier 0, out of the
+      // candidates, and after velvet (also 0, listed later). Knit (5) is a candidate now.
       await recordSales(ctx.db, P.floral as string, -80);
-      expect(await tiers(P.floral as string)).toEqual(['s:0']);
+      expect(await row(P.floral as string)).toEqual({ v: floral?.v, sales: 0 });
       const after = await all(3, 100, []);
       expect(after[2]).toBe('long');
       expect(after.slice(0, 2).sort()).toEqual(['knit', 'strap']);
@@ -228,8 +216,8 @@ describe('relevance over a bounded candidate set', () => {
       await recordSales(ctx.db, P.strap as string, -50);
       await recordSales(ctx.db, P.floral as string, 50);
     }
-    expect(await tiers(P.strap as string)).toEqual(['s:3']);
-    expect(await tiers(P.floral as string)).toEqual(['s:5']);
+    expect(await row(P.strap as string)).toEqual(strap);
+    expect(await row(P.floral as string)).toEqual(floral);
   });
 
   it('sorts words by price, page by page, whether the head of the price order holds the page or not', async () => {
@@ -398,21 +386,33 @@ describe('relevance over a bounded candidate set', () => {
       await tx.execute(migration('0006_search_filter_terms.sql'));
     });
     expect(await vectors()).toEqual(written);
-    // The sales tier word (`s:<tier>`), in SQL as in JavaScript, and by migration 0008.
-    const sales = [0, 1, 2, 3, 6, 7, 100, 1023, 1024, 2 ** 31 - 1];
-    const t = await ctx.db.execute(
-      sql`select ${salesTierSql(sql`s`)} as t from unnest(${sql.param(sales)}::integer[]) with ordinality as u(s, n) order by n`,
-    );
-    expect((t as unknown as { rows: { t: number }[] }).rows.map((x) => Number(x.t))).toEqual(
-      sales.map(salesTier),
-    );
-    expect(written.map((w) => w.v).join(' ')).toContain(`'s:${salesTier(100)}'`);
+    // No sales tier word (`s:<tier>`) is written. Migration 0008 added one to every vector, 0011
+    // takes them out again: the vectors are the ones written.
+    expect(written.map((w) => w.v).join(' ')).not.toContain("'s:");
     await ctx.db.transaction(async (tx) => {
-      await strip(tx, 's:%');
-      expect((await vectors(tx)).map((w) => w.v).join(' ')).not.toContain("'s:");
       await tx.execute(migration('0008_search_sales_tiers.sql'));
+      expect((await vectors(tx)).map((w) => w.v).join(' ')).toContain(`'s:${salesTier(100)}'`);
+      await tx.execute(migration('0011_search_drop_tier_words.sql'));
     });
     expect(await vectors()).toEqual(written);
+    // 0011 rewrites only the rows holding a tier word: the others keep their row version (xmin).
+    const versions = async () =>
+      (
+        (await ctx.db.execute(
+          sql`select id, xmin::text as x from products where id in (${sql.join(
+            Object.values(P).map((id) => sql`${id}`),
+            sql`, `,
+          )}) order by id`,
+        )) as unknown as { rows: { id: string; x: string }[] }
+      ).rows;
+    await ctx.db.execute(
+      sql`update products set search_vector = search_vector || array_to_tsvector(array['s:5']) where id = ${P.strap}`,
+    );
+    const before = await versions();
+    await ctx.db.execute(migration('0011_search_drop_tier_words.sql'));
+    expect(await vectors()).toEqual(written);
+    const rewritten = (await versions()).filter((r, i) => r.x !== before[i]?.x).map((r) => r.id);
+    expect(rewritten).toEqual([P.strap]);
   });
 
   it('takes boosted products into the candidate set first', async () => {
@@ -438,10 +438,9 @@ describe('relevance over a bounded candidate set', () => {
     const stats = await searchStatistics(ctx.db, Date.now() + 3_600_000);
     expect(stats?.rows).toBeGreaterThanOrEqual(6);
     if (!stats) return;
-    // Titles and the category's name hold 连衣裙; the sales tiers are words the statistics know
-    // (the tier walk is chosen only then).
+    // Titles and the category's name hold 连衣裙; no sales tier word is left for them to count.
     expect(stats.wordShare.get('连衣裙')).toBeGreaterThan(0);
-    expect(stats.wordShare.get(`s:${salesTier(100)}`)).toBeGreaterThan(0);
+    expect([...stats.wordShare.keys()].filter((w) => w.startsWith('s:'))).toEqual([]);
     expect(estimatedMatches(stats, queryTerms('连衣裙'))).toBeLessThanOrEqual(stats.rows);
     // A floor that a sixth of the products reach is one of their sales counts, at most the best.
     const floor = salesFloorFor(stats, 1 / 6);

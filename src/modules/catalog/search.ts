@@ -70,14 +70,13 @@ export interface SearchDocument {
   brand: string[];
   category: string[];
   attributes: string[];
-  /** The category and its ancestors, root first, the lowest price and the sales: see `filterTerms`. */
+  /** The category and its ancestors, root first, and the lowest price: see `filterTerms`. */
   categoryIds: string[];
   minPrice: number | null;
-  salesCount: number;
 }
 
 /** The word lists of a document, which are all `searchTexts` reads. */
-type SearchWords = Omit<SearchDocument, 'categoryIds' | 'minPrice' | 'salesCount'>;
+type SearchWords = Omit<SearchDocument, 'categoryIds' | 'minPrice'>;
 
 const WEIGHTS = ['A', 'B', 'C', 'D'] as const;
 
@@ -88,29 +87,24 @@ export function searchTexts(doc: SearchWords): [string, string, string, string] 
 }
 
 /**
- * Filter words: the product's category and each of its ancestors (`c:<id>`), its price bucket
- * (`p:<n>`) and its sales tier (`s:<n>`), so that words within a category, within a stretch of
- * prices or among the best sellers are one lookup of the word index instead of reading every match
- * from the table. A buyer's query never holds them (its words are letters and digits), and ranking
- * looks only at the buyer's words. The tier changes only when the sales cross a power of two
- * (`recordSales` swaps it then), so a product's vector is rewritten a few dozen times in its life.
+ * Filter words: the product's category and each of its ancestors (`c:<id>`) and its price bucket
+ * (`p:<n>`), so that words within a category or within a stretch of prices are one lookup of the
+ * word index instead of reading every match from the table. A buyer's query never holds them (its
+ * words are letters and digits), and ranking looks only at the buyer's words. Sales are not a word:
+ * the best sellers are looked up in the sales bands' own indexes (`SALES_BANDS`), so a sale never
+ * rewrites the vector.
  */
-export function filterTerms(doc: Pick<SearchDocument, 'categoryIds' | 'minPrice' | 'salesCount'>): string[] {
+export function filterTerms(doc: Pick<SearchDocument, 'categoryIds' | 'minPrice'>): string[] {
   const bucket = doc.minPrice === null ? null : priceBucket(doc.minPrice);
   const ids = doc.categoryIds;
-  return [
-    ...ids.map(categoryTerm),
-    bucketTerm(bucket),
-    ...ids.map((id) => bucketTerm(bucket, id)),
-    tierTerm(salesTier(doc.salesCount)),
-  ];
+  return [...ids.map(categoryTerm), bucketTerm(bucket), ...ids.map((id) => bucketTerm(bucket, id))];
 }
 
 /**
  * The sales tier of a sales count: floor(log2(sales + 1)), so tier 0 is no sale, 1 is 1 to 2,
  * 2 is 3 to 6, and a product in tier t sells at least 2^t - 1. Every product of a tier sells more
  * than every product of the tiers below, so the best sellers among a query's matches are found by
- * looking up the tiers from the top (`salesTierSql` gives the same tier in SQL).
+ * looking up the tiers from the top (the sales bands are whole tiers).
  */
 export function salesTier(sales: number): number {
   let k = 0;
@@ -120,16 +114,6 @@ export function salesTier(sales: number): number {
 
 /** The highest tier an integer sales count can reach (at most 2^31 - 1, so sales + 1 is at most 2^31). */
 export const TOP_SALES_TIER = 31;
-
-export const tierTerm = (tier: number) => `s:${tier}`;
-
-/** `tierTerm` in SQL, for an integer expression. */
-export const tierTermSql = (tier: SQL): SQL => sql`('s:' || ${tier})`;
-
-/** `salesTier` in SQL, for an integer expression (negative counts, which never occur, read as 0). */
-export function salesTierSql(sales: SQL): SQL {
-  return sql`(64 - position('1' in (greatest(0, ${sales})::bigint + 1)::bit(64)::text))`;
-}
 
 export const categoryTerm = (categoryId: string) => `c:${categoryId}`;
 
