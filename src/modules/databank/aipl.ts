@@ -18,7 +18,7 @@ import {
 import { dayOf } from './days';
 import type { BehaviourEvent } from './events';
 import { ensureEventStore, pgArray } from './events';
-import { aiplDaily, aiplFacts, aiplSnapshotDays, aiplStageChanges } from './schema';
+import { aiplDaily, aiplFacts, aiplSnapshotDays, aiplSnapshotQueue, aiplStageChanges } from './schema';
 
 const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
@@ -461,9 +461,94 @@ export async function factsRows(tx: Executor, shopId?: string) {
 
 export type WindowsOfShop = (shopId: string) => Promise<AiplWindows>;
 
+/** Facts rows a part of a day's snapshot reads before it leaves the day's other shops to the next part. */
+export const SNAPSHOT_ROWS_PER_PART = 200_000;
+
 /**
- * The daily snapshot: each scope's stage counts on `day`, and a stage-change row for every consumer
- * whose stage differs from their last recorded one. Taking the same day twice changes nothing.
+ * Queues the daily snapshot of `day`: every shop with facts or stage changes (a shop whose consumers
+ * all dropped out still needs their "lost" rows). Nothing is queued for a day already complete, and
+ * queueing a day twice queues its shops once; a day without any shop is complete at once.
+ * takeSnapshotPart takes the queued shops. Answers how many shops were queued.
+ */
+export async function queueSnapshot(tx: Executor, day: number, now: Date): Promise<number> {
+  const [queued] = rowsOf<{ n: number; waiting: boolean }>(
+    await tx.execute(sql`
+    with queued as (
+      insert into ${aiplSnapshotQueue} (day, shop_id)
+      select ${day}, shop_id from (select shop_id from aipl_facts union select shop_id from aipl_stage_changes) s
+      where not exists (select 1 from ${aiplSnapshotDays} where day = ${day})
+      on conflict do nothing returning 1)
+    select (select count(*) from queued)::int as n,
+      exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as waiting`),
+  );
+  const n = queued?.n ?? 0;
+  if (n === 0 && !queued?.waiting)
+    await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
+  return n;
+}
+
+/** Parts of the snapshot take turns (see takeSnapshotPart). */
+const SNAPSHOT_LOCK = 7_405_402;
+
+export interface SnapshotPart {
+  day: number | null;
+  scopes: number;
+  changes: number;
+  /** Whether shops are still queued (for this day or a later one). */
+  more: boolean;
+}
+
+/**
+ * One part of the queued snapshots, in the caller's transaction: the earliest queued day's shops one
+ * by one, until `rowBudget` facts rows have been read. For each shop, each scope's stage counts on
+ * the day, and a stage-change row for every consumer whose stage differs from their last recorded
+ * one; the shop leaves the queue with them. The day is marked complete with its last shop. Days go
+ * in order, so a day's changes are always measured against the day before. Taking a shop's day twice
+ * changes nothing.
+ */
+export async function takeSnapshotPart(
+  tx: Executor,
+  windowsOf: WindowsOfShop,
+  now: Date,
+  rowBudget = SNAPSHOT_ROWS_PER_PART,
+): Promise<SnapshotPart> {
+  // One part at a time: two at once would each see the other's shops still queued, and neither
+  // would mark the day complete.
+  await tx.execute(sql`select pg_advisory_xact_lock(${SNAPSHOT_LOCK})`);
+  const [first] = rowsOf<{ day: number | null }>(
+    await tx.execute(sql`select min(day) as day from ${aiplSnapshotQueue}`),
+  );
+  const day = first?.day ?? null;
+  if (day === null) return { day, scopes: 0, changes: 0, more: false };
+  let rows = 0;
+  let scopes = 0;
+  let changes = 0;
+  while (rows < rowBudget) {
+    // One shop at a time, taken off the queue in the transaction that writes its rows.
+    const [next] = rowsOf<{ shop_id: string }>(
+      await tx.execute(sql`
+      delete from ${aiplSnapshotQueue} where day = ${day} and shop_id = (
+        select shop_id from ${aiplSnapshotQueue} where day = ${day} order by shop_id limit 1)
+      returning shop_id`),
+    );
+    if (!next) break;
+    const took = await snapshotShop(tx, next.shop_id, day, await windowsOf(next.shop_id));
+    rows += took.rows;
+    scopes += took.scopes;
+    changes += took.changes;
+  }
+  const [left] = rowsOf<{ today: boolean; later: boolean }>(
+    await tx.execute(sql`
+    select exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as today,
+      exists (select 1 from ${aiplSnapshotQueue} where day > ${day}) as later`),
+  );
+  if (!left?.today) await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
+  return { day, scopes, changes, more: Boolean(left?.today || left?.later) };
+}
+
+/**
+ * The whole snapshot of `day` in the caller's transaction: queued, and every part taken. Scheduled
+ * work goes through the daily run instead, a part per transaction.
  */
 export async function takeSnapshot(
   tx: Executor,
@@ -471,64 +556,55 @@ export async function takeSnapshot(
   windowsOf: WindowsOfShop,
   now: Date,
 ): Promise<{ scopes: number; changes: number }> {
-  const [taken] = await tx
-    .insert(aiplSnapshotDays)
-    .values({ day, takenAt: now })
-    .onConflictDoNothing()
-    .returning();
-  if (!taken) return { scopes: 0, changes: 0 };
-  // Shops whose consumers all dropped out still need their "lost" rows, hence the stage changes too.
-  const shops = rowsOf<{ shop_id: string }>(
-    await tx.execute(sql`select shop_id from aipl_facts union select shop_id from aipl_stage_changes`),
-  );
-  // One pass per distinct set of windows (one per rule set in force), not one per shop.
-  const groups = new Map<string, { w: AiplWindows; shopIds: string[] }>();
-  for (const { shop_id } of shops) {
-    const w = await windowsOf(shop_id);
-    const key = JSON.stringify(w);
-    const g = groups.get(key) ?? { w, shopIds: [] };
-    g.shopIds.push(shop_id);
-    groups.set(key, g);
-  }
+  await queueSnapshot(tx, day, now);
   let scopes = 0;
   let changes = 0;
-  for (const { w, shopIds } of groups.values()) {
-    const ids = sql`${pgArray(shopIds)}::text[]`;
-    const [counted] = rowsOf<{ scopes: number; changes: number }>(
-      await tx.execute(sql`
-      with cur as materialized (
-        select shop_id, scope, consumer_id, ${stageSql(day, w)} as st from aipl_facts where shop_id = any(${ids})
-      ), daily as (
-        insert into aipl_daily (shop_id, scope, day, awareness, interest, purchase, loyalty)
-        select shop_id, scope, ${day},
-          count(*) filter (where st = 'awareness'), count(*) filter (where st = 'interest'),
-          count(*) filter (where st = 'purchase'), count(*) filter (where st = 'loyalty')
-        from cur group by shop_id, scope
-        on conflict do nothing returning 1
-      ), prev as (
-        select shop_id, scope, consumer_id,
-          (case chr((max(${STAGE_KEY}) % 128)::int)
-            ${sql.raw([...STAGE_BY_LETTER].map(([code, st]) => `when '${String.fromCharCode(code)}' then '${st}'`).join(' '))} end) as stage
-        from aipl_stage_changes where shop_id = any(${ids}) and day < ${day}
-        group by shop_id, scope, consumer_id
-      ), diff as (
-        select coalesce(cur.shop_id, prev.shop_id) as shop_id, coalesce(cur.scope, prev.scope) as scope,
-          coalesce(cur.consumer_id, prev.consumer_id) as consumer_id, coalesce(cur.st, 'none') as st,
-          coalesce(prev.stage, 'none') as from_st
-        from cur full join prev
-          on prev.shop_id = cur.shop_id and prev.scope = cur.scope and prev.consumer_id = cur.consumer_id
-        where coalesce(cur.st, 'none') is distinct from coalesce(prev.stage, 'none')
-      ), ins as (
-        insert into aipl_stage_changes (shop_id, scope, consumer_id, day, stage, from_stage)
-        select shop_id, scope, consumer_id, ${day}, st, from_st from diff
-        on conflict do nothing returning 1
-      )
-      select (select count(*) from daily)::int as scopes, (select count(*) from ins)::int as changes`),
-    );
-    scopes += counted?.scopes ?? 0;
-    changes += counted?.changes ?? 0;
+  for (;;) {
+    const part = await takeSnapshotPart(tx, windowsOf, now, Number.POSITIVE_INFINITY);
+    scopes += part.scopes;
+    changes += part.changes;
+    if (!part.more) return { scopes, changes };
   }
-  return { scopes, changes };
+}
+
+/** One shop's part of a day's snapshot (see takeSnapshotPart); answers the facts rows it read. */
+async function snapshotShop(
+  tx: Executor,
+  shopId: string,
+  day: number,
+  w: AiplWindows,
+): Promise<{ rows: number; scopes: number; changes: number }> {
+  const [counted] = rowsOf<{ rows: number; scopes: number; changes: number }>(
+    await tx.execute(sql`
+    with cur as materialized (
+      select scope, consumer_id, ${stageSql(day, w)} as st from aipl_facts where shop_id = ${shopId}
+    ), daily as (
+      insert into aipl_daily (shop_id, scope, day, awareness, interest, purchase, loyalty)
+      select ${shopId}, scope, ${day},
+        count(*) filter (where st = 'awareness'), count(*) filter (where st = 'interest'),
+        count(*) filter (where st = 'purchase'), count(*) filter (where st = 'loyalty')
+      from cur group by scope
+      on conflict do nothing returning 1
+    ), prev as (
+      select scope, consumer_id,
+        (case chr((max(${STAGE_KEY}) % 128)::int)
+          ${sql.raw([...STAGE_BY_LETTER].map(([code, st]) => `when '${String.fromCharCode(code)}' then '${st}'`).join(' '))} end) as stage
+      from aipl_stage_changes where shop_id = ${shopId} and day < ${day}
+      group by scope, consumer_id
+    ), diff as (
+      select coalesce(cur.scope, prev.scope) as scope, coalesce(cur.consumer_id, prev.consumer_id) as consumer_id,
+        coalesce(cur.st, 'none') as st, coalesce(prev.stage, 'none') as from_st
+      from cur full join prev on prev.scope = cur.scope and prev.consumer_id = cur.consumer_id
+      where coalesce(cur.st, 'none') is distinct from coalesce(prev.stage, 'none')
+    ), ins as (
+      insert into aipl_stage_changes (shop_id, scope, consumer_id, day, stage, from_stage)
+      select ${shopId}, scope, consumer_id, ${day}, st, from_st from diff
+      on conflict do nothing returning 1
+    )
+    select (select count(*) from cur)::int as rows, (select count(*) from daily)::int as scopes,
+      (select count(*) from ins)::int as changes`),
+  );
+  return { rows: counted?.rows ?? 0, scopes: counted?.scopes ?? 0, changes: counted?.changes ?? 0 };
 }
 
 /** Stage counts per snapshot day in [from, to]: the assets over time. */

@@ -6,7 +6,7 @@ import { getPublishedProductView } from '../catalog';
 import { rulesFor } from '../governance';
 import { getShop } from '../merchants';
 import { linesOf } from '../trade';
-import { takeSnapshot } from './aipl';
+import { queueSnapshot, takeSnapshotPart } from './aipl';
 import type { AiplWindows } from './aipl-rules';
 import { dayOf, dayStart } from './days';
 import {
@@ -20,6 +20,8 @@ import {
 } from './events';
 
 export const DAILY = 'databank.daily';
+/** The next part of the queued snapshots (takeSnapshotPart), each in its own transaction. */
+export const SNAPSHOT_PART = 'databank.snapshot';
 const DAILY_SUBJECT = 'databank';
 /** Partitions made ahead of time, so writes at midnight never wait on DDL. */
 const DAYS_AHEAD = 7;
@@ -46,7 +48,9 @@ export async function ensureDailyRun(tx: Executor, now: Date): Promise<void> {
 
 /**
  * What the daily run does on `now`: partitions ahead, expired partitions dropped, the staging tables
- * of bulk loads killed mid-way dropped (else they would wait for the next load), yesterday snapshotted.
+ * of bulk loads killed mid-way dropped (else they would wait for the next load), and yesterday's
+ * snapshot queued. Its shops are then taken a part per transaction (SNAPSHOT_PART), so that no
+ * transaction holds back the outbox or the other deadlines for the minutes a large market takes.
  */
 export async function dailyRun(tx: Executor, now: Date) {
   const today = dayOf(now);
@@ -56,8 +60,10 @@ export async function dailyRun(tx: Executor, now: Date) {
   );
   const dropped = await dropExpiredPartitions(tx, now);
   const abandoned = await dropAbandonedLoads(tx);
-  const snapshot = await takeSnapshot(tx, today - 1, (shopId) => windowsOfShop(tx, shopId, now), now);
-  return { dropped, abandoned, snapshot };
+  const queued = await queueSnapshot(tx, today - 1, now);
+  if (queued > 0)
+    await scheduleDeadline(tx, { kind: SNAPSHOT_PART, subjectId: DAILY_SUBJECT, dueAt: now, now });
+  return { dropped, abandoned, queued };
 }
 
 registerDeadlineHandler(DAILY, async (tx, _deadline, now) => {
@@ -68,6 +74,12 @@ registerDeadlineHandler(DAILY, async (tx, _deadline, now) => {
     dueAt: new Date(dayStart(dayOf(now) + 1).getTime() + RUN_OFFSET_MS),
     now,
   });
+});
+
+registerDeadlineHandler(SNAPSHOT_PART, async (tx, _deadline, now) => {
+  const part = await takeSnapshotPart(tx, (shopId) => windowsOfShop(tx, shopId, now), now);
+  if (part.more)
+    await scheduleDeadline(tx, { kind: SNAPSHOT_PART, subjectId: DAILY_SUBJECT, dueAt: now, now });
 });
 
 /** Stores events that other modules' facts imply, and keeps the daily run scheduled. */

@@ -133,11 +133,26 @@ export const aiplStageChanges = pgTable(
   ],
 );
 
-/** The days a shop's scope was snapshotted (a flow needs both of its days taken). */
+/** The days whose snapshot is complete, every shop taken (a flow needs both of its days taken). */
 export const aiplSnapshotDays = pgTable('aipl_snapshot_days', {
   day: integer('day').primaryKey(),
   takenAt: tstz('taken_at').notNull(),
 });
+
+/**
+ * The shops still to be snapshotted for a day. A day's snapshot is taken a few shops per transaction
+ * (takeSnapshotPart), each removing its shops from here with their rows, so no transaction runs for
+ * the minutes a whole market takes; the day is complete, and marked in aipl_snapshot_days, when its
+ * last shop is gone from here.
+ */
+export const aiplSnapshotQueue = pgTable(
+  'aipl_snapshot_queue',
+  {
+    day: integer('day').notNull(),
+    shopId: text('shop_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.shopId] })],
+);
 
 /**
  * A consumer's relation with a shop (CRM layers): when each kind of contact last happened. The
