@@ -473,10 +473,24 @@ export const SNAPSHOT_ROWS_PER_PART = 200_000;
 export async function queueSnapshot(tx: Executor, day: number, now: Date): Promise<number> {
   const [queued] = rowsOf<{ n: number; waiting: boolean }>(
     await tx.execute(sql`
-    with queued as (
+    with recursive
+    -- The distinct shops of each table, one key lookup per shop (a scan of 9M facts took 11 s).
+    facts_shops as (
+      (select shop_id from aipl_facts order by shop_id limit 1)
+      union all
+      select (select f.shop_id from aipl_facts f where f.shop_id > s.shop_id order by f.shop_id limit 1)
+      from facts_shops s where s.shop_id is not null
+    ), change_shops as (
+      (select shop_id from aipl_stage_changes order by shop_id limit 1)
+      union all
+      select (select c.shop_id from aipl_stage_changes c where c.shop_id > s.shop_id order by c.shop_id limit 1)
+      from change_shops s where s.shop_id is not null
+    ), queued as (
       insert into ${aiplSnapshotQueue} (day, shop_id)
-      select ${day}, shop_id from (select shop_id from aipl_facts union select shop_id from aipl_stage_changes) s
-      where not exists (select 1 from ${aiplSnapshotDays} where day = ${day})
+      select ${day}, shop_id from (
+        select shop_id collate "C" as shop_id from facts_shops
+        union select shop_id collate "C" from change_shops) s
+      where shop_id is not null and not exists (select 1 from ${aiplSnapshotDays} where day = ${day})
       on conflict do nothing returning 1)
     select (select count(*) from queued)::int as n,
       exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as waiting`),
@@ -515,6 +529,9 @@ export async function takeSnapshotPart(
   // One part at a time: two at once would each see the other's shops still queued, and neither
   // would mark the day complete.
   await tx.execute(sql`select pg_advisory_xact_lock(${SNAPSHOT_LOCK})`);
+  // A shop's statement is estimated dear enough for JIT, which then compiles and optimises it anew
+  // for every shop: 1 to 2 s each at 10M events, against tens of milliseconds of work.
+  await tx.execute(sql`set local jit = off`);
   const [first] = rowsOf<{ day: number | null }>(
     await tx.execute(sql`select min(day) as day from ${aiplSnapshotQueue}`),
   );
