@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { describe, expect, it } from 'vitest';
+import { client, signUp, type TestContext } from '../../../test/helpers';
 import { expectLedgerBalanced } from '../ledger/testing';
 import { review, succeededOrder } from '../reviews/testing';
 import { ADDRESS, makeCategoryId, makeSeller, makeSku } from '../trade/testing';
@@ -7,18 +7,15 @@ import { factsRows, funnel } from './aipl';
 import { dayOf } from './days';
 import { windowsOfShop } from './jobs';
 import { pseudonym } from './segments';
-import { drainOutbox, makeDatabankMarket } from './testing';
+import { type DatabankMarket, databankSuite, drainOutbox } from './testing';
 
 let ctx: TestContext;
-let m: Awaited<ReturnType<typeof makeDatabankMarket>>;
+let m: DatabankMarket;
 let operator: Awaited<ReturnType<typeof signUp>>;
 
-beforeAll(async () => {
-  ctx = await makeTestApp({ sessionDays: 3650 });
-  m = await makeDatabankMarket(ctx);
-  operator = await signUp(ctx, { operator: true });
+databankSuite((suite) => {
+  ({ ctx, m, operator } = suite);
 });
-afterAll(async () => ctx?.close());
 
 let n = 0;
 const send = async (consumer: string, kind: string, extra: Record<string, unknown> = {}) => {

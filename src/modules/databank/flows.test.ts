@@ -1,19 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { describe, expect, it } from 'vitest';
+import type { signUp, TestContext } from '../../../test/helpers';
 import { flows as flowsBetween, flowsByConsumer, stageCountsOn } from './aipl';
 import { dayLabel, dayOf } from './days';
-import { makeDatabankMarket } from './testing';
+import { type DatabankMarket, databankSuite } from './testing';
 
 let ctx: TestContext;
-let m: Awaited<ReturnType<typeof makeDatabankMarket>>;
+let m: DatabankMarket;
 let operator: Awaited<ReturnType<typeof signUp>>;
 
-beforeAll(async () => {
-  ctx = await makeTestApp({ sessionDays: 3650 });
-  m = await makeDatabankMarket(ctx);
-  operator = await signUp(ctx, { operator: true });
+databankSuite((suite) => {
+  ({ ctx, m, operator } = suite);
 });
-afterAll(async () => ctx?.close());
 
 let n = 0;
 const send = async (

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
+import { describe, expect, it } from 'vitest';
+import type { signUp, TestContext } from '../../../test/helpers';
 import { DEFAULT_RULES } from '../governance';
 import {
   funnel,
@@ -13,24 +13,21 @@ import {
 } from './aipl';
 import { dayLabel, dayOf } from './days';
 import { SNAPSHOT_PART } from './jobs';
-import { makeDatabankMarket } from './testing';
+import { type DatabankMarket, databankSuite } from './testing';
 
 // The daily snapshot is taken a few shops per transaction, so that a large market's snapshot never
 // becomes one transaction of minutes that holds back the outbox and the other deadlines.
 
 let ctx: TestContext;
-let m: Awaited<ReturnType<typeof makeDatabankMarket>>;
+let m: DatabankMarket;
 let operator: Awaited<ReturnType<typeof signUp>>;
 const windows = DEFAULT_RULES.market.aipl;
 const windowsOf = async () => windows;
 const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
-beforeAll(async () => {
-  ctx = await makeTestApp({ sessionDays: 3650 });
-  m = await makeDatabankMarket(ctx);
-  operator = await signUp(ctx, { operator: true });
+databankSuite((suite) => {
+  ({ ctx, m, operator } = suite);
 });
-afterAll(async () => ctx?.close());
 
 let n = 0;
 const send = async (events: { consumer: string; kind: string; productId: string; amount?: number }[]) => {

@@ -1,6 +1,7 @@
 // Test fixtures for the data bank suites. Not used by production code.
 import { sql } from 'drizzle-orm';
-import { signUp, type TestContext } from '../../../test/helpers';
+import { afterAll, beforeAll } from 'vitest';
+import { makeTestApp, signUp, type TestContext } from '../../../test/helpers';
 import { dispatchOutbox } from '../../kernel/outbox';
 import { listProduct, makeBrand, makeCategories, makeShop } from '../catalog/testing';
 
@@ -62,4 +63,22 @@ export async function makeDatabankMarket(ctx: TestContext) {
   };
   await drainOutbox(ctx);
   return { cats, brandA, brandB, ownerA, ownerB, shopA, shopB, products };
+}
+
+export type DatabankMarket = Awaited<ReturnType<typeof makeDatabankMarket>>;
+
+/**
+ * A suite's test app with the data bank market and an operator, made before its tests and closed
+ * after them; `use` receives them once made.
+ */
+export function databankSuite(
+  use: (suite: { ctx: TestContext; m: DatabankMarket; operator: Awaited<ReturnType<typeof signUp>> }) => void,
+): void {
+  let ctx: TestContext | undefined;
+  beforeAll(async () => {
+    ctx = await makeTestApp({ sessionDays: 3650 });
+    const m = await makeDatabankMarket(ctx);
+    use({ ctx, m, operator: await signUp(ctx, { operator: true }) });
+  });
+  afterAll(async () => ctx?.close());
 }
