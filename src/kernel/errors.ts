@@ -94,3 +94,13 @@ export function isSerializationConflict(error: unknown): boolean {
   }
   return false;
 }
+
+/** The error's stack, with its causes' messages under the first line (drizzle's own names only the query). */
+export function errorText(error: unknown): string {
+  const [head, ...stack] = String((error as Error)?.stack ?? error).split('\n');
+  const causes: string[] = [];
+  for (let c = (error as Error)?.cause as Error | undefined; c; c = c.cause as Error | undefined) {
+    causes.push(`  cause: ${c.message ?? String(c)}`);
+  }
+  return [head, ...causes, ...stack].join('\n').slice(0, 2000);
+}

@@ -3,7 +3,7 @@ import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db';
 import { p, statement } from '../db/statements';
 import type { Clock, ManualClock } from './clock';
-import { isSerializationConflict } from './errors';
+import { errorText, isSerializationConflict } from './errors';
 import { newId } from './ids';
 import { clockState, deadlines } from './schema';
 
@@ -184,16 +184,6 @@ const claimDue = statement((db) =>
     )
     .returning(),
 );
-
-/** The error's stack, with its causes' messages under the first line (drizzle's own names only the query). */
-function errorText(error: unknown): string {
-  const [head, ...stack] = String((error as Error)?.stack ?? error).split('\n');
-  const causes: string[] = [];
-  for (let c = (error as Error)?.cause as Error | undefined; c; c = c.cause as Error | undefined) {
-    causes.push(`  cause: ${c.message ?? String(c)}`);
-  }
-  return [head, ...causes, ...stack].join('\n').slice(0, 2000);
-}
 
 /** One claimed deadline's handler, in a savepoint; a failure is recorded on the row for a later retry. */
 async function runHandler(tx: Tx, row: typeof deadlines.$inferSelect, now: Date): Promise<void> {

@@ -2,6 +2,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { Database, Executor } from '../../db';
+import { errorText, isSerializationConflict } from '../../kernel/errors';
 import { settleAll } from '../../kernel/settle';
 import {
   type AiplWindows,
@@ -507,20 +508,30 @@ export async function queueSnapshot(tx: Executor, day: number, now: Date): Promi
 const SNAPSHOT_LOCK = 7_405_402;
 
 export interface SnapshotPart {
+  /** The earliest day this part took a shop of (null: no shop was ready). */
   day: number | null;
   scopes: number;
   changes: number;
-  /** Whether shops are still queued (for this day or a later one). */
+  /** Shops whose snapshot failed in this part: they stay queued for a retry (see takeSnapshotPart). */
+  failed: number;
+  /** Whether shops are ready to be taken now (for this day or a later one). */
   more: boolean;
+  /** When the earliest shop held back by a failure may be tried again, if one is. */
+  retryAt: Date | null;
 }
 
+/** Backoff after a shop's failed snapshot: 2, 4, 8 ... seconds, at most an hour. */
+const snapshotRetryMs = (attempts: number) => Math.min(2 ** attempts * 1000, 3_600_000);
+
 /**
- * One part of the queued snapshots, in the caller's transaction: the earliest queued day's shops one
- * by one, until `rowBudget` facts rows have been read. For each shop, each scope's stage counts on
+ * One part of the queued snapshots, in the caller's transaction: queued shops one by one, earliest
+ * day first, until `rowBudget` facts rows have been read. For each shop, each scope's stage counts on
  * the day, and a stage-change row for every consumer whose stage differs from their last recorded
- * one; the shop leaves the queue with them. The day is marked complete with its last shop. Days go
- * in order, so a day's changes are always measured against the day before. Taking a shop's day twice
- * changes nothing.
+ * one; the shop leaves the queue with them. A shop's days go in order, so its changes are always
+ * measured against its day before; a day is marked complete with its last shop. A shop whose
+ * snapshot fails (in a savepoint of its own) stays queued with the error and a time to retry, and
+ * its later days wait for it, while every other shop goes on: one bad shop does not stop the
+ * market's snapshots. Taking a shop's day twice changes nothing.
  */
 export async function takeSnapshotPart(
   tx: Executor,
@@ -531,35 +542,65 @@ export async function takeSnapshotPart(
   // One part at a time: two at once would each see the other's shops still queued, and neither
   // would mark the day complete.
   await tx.execute(sql`select pg_advisory_xact_lock(${SNAPSHOT_LOCK})`);
-  const [first] = rowsOf<{ day: number | null }>(
-    await tx.execute(sql`select min(day) as day from ${aiplSnapshotQueue}`),
-  );
-  const day = first?.day ?? null;
-  if (day === null) return { day, scopes: 0, changes: 0, more: false };
+  let firstDay: number | null = null;
   let rows = 0;
   let scopes = 0;
   let changes = 0;
+  let failed = 0;
+  // A shop's day is ready when no earlier day of the shop is queued and no failure holds it back.
+  const ready = sql`
+    from ${aiplSnapshotQueue} q
+    where (q.retry_at is null or q.retry_at <= ${now})
+      and not exists (select 1 from ${aiplSnapshotQueue} p where p.shop_id = q.shop_id and p.day < q.day)`;
   while (rows < rowBudget) {
-    // One shop at a time, taken off the queue in the transaction that writes its rows.
-    const [next] = rowsOf<{ shop_id: string }>(
-      await tx.execute(sql`
-      delete from ${aiplSnapshotQueue} where day = ${day} and shop_id = (
-        select shop_id from ${aiplSnapshotQueue} where day = ${day} order by shop_id limit 1)
-      returning shop_id`),
+    const [next] = rowsOf<{ day: number; shop_id: string; attempts: number }>(
+      await tx.execute(sql`select q.day, q.shop_id, q.attempts ${ready} order by q.day, q.shop_id limit 1`),
     );
     if (!next) break;
-    const took = await snapshotShop(tx, next.shop_id, day, await windowsOf(next.shop_id));
-    rows += took.rows;
-    scopes += took.scopes;
-    changes += took.changes;
+    const { day, shop_id: shopId } = next;
+    firstDay ??= day;
+    try {
+      // Taken off the queue in the savepoint that writes its rows.
+      const took = await tx.transaction(async (sp) => {
+        await sp
+          .delete(aiplSnapshotQueue)
+          .where(and(eq(aiplSnapshotQueue.day, day), eq(aiplSnapshotQueue.shopId, shopId)));
+        return snapshotShop(sp, shopId, day, await windowsOf(shopId));
+      });
+      rows += took.rows;
+      scopes += took.scopes;
+      changes += took.changes;
+      const [left] = rowsOf<{ today: boolean }>(
+        await tx.execute(sql`select exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as today`),
+      );
+      if (!left?.today) await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
+    } catch (err) {
+      // A deadlock says nothing about the shop: the whole part is tried again.
+      if (isSerializationConflict(err)) throw err;
+      failed++;
+      await tx
+        .update(aiplSnapshotQueue)
+        .set({
+          attempts: next.attempts + 1,
+          lastError: errorText(err),
+          retryAt: new Date(now.getTime() + snapshotRetryMs(next.attempts + 1)),
+        })
+        .where(and(eq(aiplSnapshotQueue.day, day), eq(aiplSnapshotQueue.shopId, shopId)));
+    }
   }
-  const [left] = rowsOf<{ today: boolean; later: boolean }>(
+  const [left] = rowsOf<{ ready: boolean; retry_at: Date | string | null }>(
     await tx.execute(sql`
-    select exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as today,
-      exists (select 1 from ${aiplSnapshotQueue} where day > ${day}) as later`),
+    select exists (select 1 ${ready}) as ready,
+      (select min(retry_at) from ${aiplSnapshotQueue} where retry_at > ${now}) as retry_at`),
   );
-  if (!left?.today) await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
-  return { day, scopes, changes, more: Boolean(left?.today || left?.later) };
+  return {
+    day: firstDay,
+    scopes,
+    changes,
+    failed,
+    more: Boolean(left?.ready),
+    retryAt: left?.retry_at ? new Date(left.retry_at) : null,
+  };
 }
 
 /**
@@ -577,6 +618,7 @@ export async function takeSnapshot(
   let changes = 0;
   for (;;) {
     const part = await takeSnapshotPart(tx, windowsOf, now, Number.POSITIVE_INFINITY);
+    // A shop that failed stays queued for the scheduled parts to retry.
     scopes += part.scopes;
     changes += part.changes;
     if (!part.more) return { scopes, changes };

@@ -78,8 +78,9 @@ registerDeadlineHandler(DAILY, async (tx, _deadline, now) => {
 
 registerDeadlineHandler(SNAPSHOT_PART, async (tx, _deadline, now) => {
   const part = await takeSnapshotPart(tx, (shopId) => windowsOfShop(tx, shopId, now), now);
-  if (part.more)
-    await scheduleDeadline(tx, { kind: SNAPSHOT_PART, subjectId: DAILY_SUBJECT, dueAt: now, now });
+  // Shops left: the next part at once; only shops held back by a failure: at their retry time.
+  const dueAt = part.more ? now : part.retryAt;
+  if (dueAt) await scheduleDeadline(tx, { kind: SNAPSHOT_PART, subjectId: DAILY_SUBJECT, dueAt, now });
 });
 
 /** Stores events that other modules' facts imply, and keeps the daily run scheduled. */

@@ -143,13 +143,19 @@ export const aiplSnapshotDays = pgTable('aipl_snapshot_days', {
  * The shops still to be snapshotted for a day. A day's snapshot is taken a few shops per transaction
  * (takeSnapshotPart), each removing its shops from here with their rows, so no transaction runs for
  * the minutes a whole market takes; the day is complete, and marked in aipl_snapshot_days, when its
- * last shop is gone from here.
+ * last shop is gone from here. A shop whose snapshot failed stays here with the error until a retry
+ * succeeds (operations.md: what to monitor).
  */
 export const aiplSnapshotQueue = pgTable(
   'aipl_snapshot_queue',
   {
     day: integer('day').notNull(),
     shopId: text('shop_id').notNull(),
+    /** Failed tries of this shop's day: it stays queued (its later days wait) and the others go on. */
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** Not tried again before this time (2, 4, 8 ... seconds after each failure, at most an hour). */
+    retryAt: tstz('retry_at'),
   },
   (t) => [primaryKey({ columns: [t.day, t.shopId] })],
 );
