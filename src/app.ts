@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import type { Config } from './config';
 import { type Database, migrationStatus } from './db';
 import { type Clock, ManualClock } from './kernel/clock';
+import { sharedCompilers } from './kernel/compilers';
 import type { App } from './kernel/context';
 import { AppError, type FieldError } from './kernel/errors';
 import { errorHandler } from './kernel/http';
@@ -87,6 +88,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
           }),
     bodyLimit: 1_048_576,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true } },
+    schemaController: { compilersFactory: sharedCompilers },
     trustProxy: true,
     // The router's own refusals (a path id over 100 characters, malformed %-encoding) answer
     // problem+json like every other error, not Fastify's plain JSON.
