@@ -385,8 +385,9 @@ const REBUILD_WORK_MEM = '1GB';
  * Events per share. Smaller hash tables are faster per row (they stay nearer the cache) though every
  * share scans all the events again: at 10M events, 8 shares of 1.25M took 52.4 / 56.2 / 53.3 s
  * against 57.9 / 58.6 / 62.0 s for 2 shares of 5M (65.6 against 68.3 s at a slower hour), and 16
- * shares 64.7 s (2026-11-23, one database, back to back). A share's grouping then takes about 450 MB, not 1.77 GB: far inside work_mem 1 GB
- * times hash_mem_multiplier 2, past which it would spill to temporary files (correct, but slower).
+ * shares 64.7 s (2026-11-23, one database, back to back). A share's grouping then takes about
+ * 450 MB, not 1.77 GB: far inside work_mem 1 GB times hash_mem_multiplier 2, past which it would
+ * spill to temporary files (correct, but slower).
  */
 const EVENTS_PER_SHARE = 1_250_000;
 const REBUILD_LOCK_WAIT = '5s';
