@@ -10,7 +10,7 @@ import type { FastifyServerOptions } from 'fastify';
  */
 const compiled = new Map<string, unknown>();
 
-function reuse<R extends { schema: unknown; httpPart?: string; httpStatus?: string; contentType?: string }>(
+function reuse<R extends { schema: unknown; httpPart?: string; contentType?: string }>(
   scope: string,
   compile: (route: R) => unknown,
 ) {

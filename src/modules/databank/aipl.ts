@@ -513,8 +513,6 @@ export interface SnapshotPart {
   day: number | null;
   scopes: number;
   changes: number;
-  /** Shops whose snapshot failed in this part: they stay queued for a retry (see takeSnapshotPart). */
-  failed: number;
   /** Whether shops are ready to be taken now (for this day or a later one). */
   more: boolean;
   /** When the earliest shop held back by a failure may be tried again, if one is. */
@@ -547,7 +545,7 @@ export async function takeSnapshotPart(
   let rows = 0;
   let scopes = 0;
   let changes = 0;
-  let failed = 0;
+  const days = new Set<number>();
   // A shop's day is ready when no earlier day of the shop is queued and no failure holds it back.
   const ready = sql`
     from ${aiplSnapshotQueue} q
@@ -571,14 +569,10 @@ export async function takeSnapshotPart(
       rows += took.rows;
       scopes += took.scopes;
       changes += took.changes;
-      const [left] = rowsOf<{ today: boolean }>(
-        await tx.execute(sql`select exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as today`),
-      );
-      if (!left?.today) await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
+      days.add(day);
     } catch (err) {
       // A deadlock says nothing about the shop: the whole part is tried again.
       if (isSerializationConflict(err)) throw err;
-      failed++;
       await tx
         .update(aiplSnapshotQueue)
         .set({
@@ -589,6 +583,13 @@ export async function takeSnapshotPart(
         .where(and(eq(aiplSnapshotQueue.day, day), eq(aiplSnapshotQueue.shopId, shopId)));
     }
   }
+  // A day is complete once none of its shops is left queued.
+  for (const day of days) {
+    const [left] = rowsOf<{ queued: boolean }>(
+      await tx.execute(sql`select exists (select 1 from ${aiplSnapshotQueue} where day = ${day}) as queued`),
+    );
+    if (!left?.queued) await tx.insert(aiplSnapshotDays).values({ day, takenAt: now }).onConflictDoNothing();
+  }
   const [left] = rowsOf<{ ready: boolean; retry_at: Date | string | null }>(
     await tx.execute(sql`
     select exists (select 1 ${ready}) as ready,
@@ -598,7 +599,6 @@ export async function takeSnapshotPart(
     day: firstDay,
     scopes,
     changes,
-    failed,
     more: Boolean(left?.ready),
     retryAt: left?.retry_at ? new Date(left.retry_at) : null,
   };
