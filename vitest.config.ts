@@ -7,6 +7,12 @@ export default defineConfig({
     pool: 'forks',
     // Both cores: test files wait on PostgreSQL or a browser much of the time (the default is half).
     maxWorkers: 2,
+    // The test files of a worker share one module registry instead of each importing everything again:
+    // the app's modules, the PGlite snapshot read once per worker and the compiled route schemas
+    // (src/kernel/compilers.ts) are then loaded once per worker, not once per file. Each file still
+    // opens its own database and app and closes them. PGlite pass 724 s -> 469 s, PostgreSQL pass
+    // 345 s -> 207 s (2026-11-24).
+    isolate: false,
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
