@@ -19,7 +19,7 @@ import {
   WarningOutlined,
 } from '@ant-design/icons';
 import { Button, Dropdown, Input, Layout, Menu, Segmented, Space, Spin, Typography } from 'antd';
-import { type ComponentType, type LazyExoticComponent, lazy, type ReactNode, Suspense } from 'react';
+import { type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { RequireAuth, useMe, useSignOut } from './auth';
@@ -31,52 +31,43 @@ import { ComplaintsPage, OrderPage, OrdersPage, PointsPage, RefundsPage } from '
 import { HomePage, ProductPage, SearchPage, ShopPage } from './pages/store';
 
 /**
- * Pages loaded when first shown. The storefront's bundle holds the buyer's pages only: the seller's
+ * A page loaded when first shown. The storefront's bundle holds the buyer's pages only: the seller's
  * and the operator's consoles, the campaign pages and the charts (echarts) load when opened, so a
  * buyer's first page does not download and compile them.
  */
-function later<M, K extends keyof M>(load: () => Promise<M>, names: K[]) {
-  return Object.fromEntries(
-    names.map((name) => [name, lazy(async () => ({ default: (await load())[name] as ComponentType }))]),
-  ) as Record<K, LazyExoticComponent<ComponentType>>;
+function later<M, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
 }
 const seller = () => import('./pages/seller');
+const admin = () => import('./pages/admin');
+const campaigns = () => import('./pages/campaigns');
+const promotions = () => import('./pages/promotions');
 const SellerShell = lazy(async () => ({ default: (await seller()).SellerShell }));
-const {
-  SellerDashboard,
-  SellerApply,
-  SellerProducts,
-  SellerOrders,
-  SellerRefunds,
-  SellerComplaints,
-  SellerLedger,
-  SellerReviews,
-  SellerStaff,
-} = later(seller, [
-  'SellerDashboard',
-  'SellerApply',
-  'SellerProducts',
-  'SellerOrders',
-  'SellerRefunds',
-  'SellerComplaints',
-  'SellerLedger',
-  'SellerReviews',
-  'SellerStaff',
-]);
-const { SellerDatabank } = later(() => import('./pages/databank'), ['SellerDatabank']);
-const { AdminCategories } = later(() => import('./pages/admin-catalog'), ['AdminCategories']);
-const { AdminApplications, AdminComplaints, AdminRefunds, AdminRuleSets, AdminLedger, AdminClock } = later(
-  () => import('./pages/admin'),
-  ['AdminApplications', 'AdminComplaints', 'AdminRefunds', 'AdminRuleSets', 'AdminLedger', 'AdminClock'],
-);
-const { SellerPromotions, AdminPromotions, AdminFlashSales } = later(
-  () => import('./pages/promotions'),
-  ['SellerPromotions', 'AdminPromotions', 'AdminFlashSales'],
-);
-const { SellerCampaigns, AdminCampaigns, GroupBuyPage, GroupPage, PresalePage } = later(
-  () => import('./pages/campaigns'),
-  ['SellerCampaigns', 'AdminCampaigns', 'GroupBuyPage', 'GroupPage', 'PresalePage'],
-);
+const SellerDashboard = later(seller, 'SellerDashboard');
+const SellerApply = later(seller, 'SellerApply');
+const SellerProducts = later(seller, 'SellerProducts');
+const SellerOrders = later(seller, 'SellerOrders');
+const SellerRefunds = later(seller, 'SellerRefunds');
+const SellerComplaints = later(seller, 'SellerComplaints');
+const SellerLedger = later(seller, 'SellerLedger');
+const SellerReviews = later(seller, 'SellerReviews');
+const SellerStaff = later(seller, 'SellerStaff');
+const SellerPromotions = later(promotions, 'SellerPromotions');
+const SellerCampaigns = later(campaigns, 'SellerCampaigns');
+const SellerDatabank = later(() => import('./pages/databank'), 'SellerDatabank');
+const AdminApplications = later(admin, 'AdminApplications');
+const AdminComplaints = later(admin, 'AdminComplaints');
+const AdminRefunds = later(admin, 'AdminRefunds');
+const AdminRuleSets = later(admin, 'AdminRuleSets');
+const AdminLedger = later(admin, 'AdminLedger');
+const AdminClock = later(admin, 'AdminClock');
+const AdminCategories = later(() => import('./pages/admin-catalog'), 'AdminCategories');
+const AdminPromotions = later(promotions, 'AdminPromotions');
+const AdminFlashSales = later(promotions, 'AdminFlashSales');
+const AdminCampaigns = later(campaigns, 'AdminCampaigns');
+const GroupBuyPage = later(campaigns, 'GroupBuyPage');
+const GroupPage = later(campaigns, 'GroupPage');
+const PresalePage = later(campaigns, 'PresalePage');
 
 /** Shown while a page's code loads; the layout around it stays. */
 function Loading({ children }: { children: ReactNode }) {
