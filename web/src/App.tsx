@@ -18,61 +18,41 @@ import {
   UserOutlined,
   WarningOutlined,
 } from '@ant-design/icons';
-import { Button, Dropdown, Input, Layout, Menu, Segmented, Space, Spin, Typography } from 'antd';
-import { type ComponentType, lazy, type ReactNode, Suspense } from 'react';
+import { Button, Dropdown, Input, Layout, Menu, Segmented, Space, Typography } from 'antd';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { RequireAuth, useMe, useSignOut } from './auth';
 import { setLanguage } from './i18n';
+import {
+  AdminApplications,
+  AdminClock,
+  AdminComplaints,
+  AdminLedger,
+  AdminRefunds,
+  AdminRuleSets,
+} from './pages/admin';
+import { AdminCategories } from './pages/admin-catalog';
+import { AdminCampaigns, GroupBuyPage, GroupPage, PresalePage, SellerCampaigns } from './pages/campaigns';
 import { CartPage, CheckoutPage, PayPage } from './pages/cart';
+import { SellerDatabank } from './pages/databank';
 import { CouponsPage, FlashSalePage, FlashSalesPage, MyCouponsPage } from './pages/deals';
 import { LoginPage } from './pages/login';
 import { ComplaintsPage, OrderPage, OrdersPage, PointsPage, RefundsPage } from './pages/orders';
+import { AdminFlashSales, AdminPromotions, SellerPromotions } from './pages/promotions';
+import {
+  SellerApply,
+  SellerComplaints,
+  SellerDashboard,
+  SellerLedger,
+  SellerOrders,
+  SellerProducts,
+  SellerRefunds,
+  SellerReviews,
+  SellerShell,
+  SellerStaff,
+} from './pages/seller';
 import { HomePage, ProductPage, SearchPage, ShopPage } from './pages/store';
-
-/**
- * A page loaded when first shown. The storefront's bundle holds the buyer's pages only: the seller's
- * and the operator's consoles, the campaign pages and the charts (echarts) load when opened, so a
- * buyer's first page does not download and compile them.
- */
-function later<M, K extends keyof M>(load: () => Promise<M>, name: K) {
-  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
-}
-const seller = () => import('./pages/seller');
-const admin = () => import('./pages/admin');
-const campaigns = () => import('./pages/campaigns');
-const promotions = () => import('./pages/promotions');
-const SellerShell = lazy(async () => ({ default: (await seller()).SellerShell }));
-const SellerDashboard = later(seller, 'SellerDashboard');
-const SellerApply = later(seller, 'SellerApply');
-const SellerProducts = later(seller, 'SellerProducts');
-const SellerOrders = later(seller, 'SellerOrders');
-const SellerRefunds = later(seller, 'SellerRefunds');
-const SellerComplaints = later(seller, 'SellerComplaints');
-const SellerLedger = later(seller, 'SellerLedger');
-const SellerReviews = later(seller, 'SellerReviews');
-const SellerStaff = later(seller, 'SellerStaff');
-const SellerPromotions = later(promotions, 'SellerPromotions');
-const SellerCampaigns = later(campaigns, 'SellerCampaigns');
-const SellerDatabank = later(() => import('./pages/databank'), 'SellerDatabank');
-const AdminApplications = later(admin, 'AdminApplications');
-const AdminComplaints = later(admin, 'AdminComplaints');
-const AdminRefunds = later(admin, 'AdminRefunds');
-const AdminRuleSets = later(admin, 'AdminRuleSets');
-const AdminLedger = later(admin, 'AdminLedger');
-const AdminClock = later(admin, 'AdminClock');
-const AdminCategories = later(() => import('./pages/admin-catalog'), 'AdminCategories');
-const AdminPromotions = later(promotions, 'AdminPromotions');
-const AdminFlashSales = later(promotions, 'AdminFlashSales');
-const AdminCampaigns = later(campaigns, 'AdminCampaigns');
-const GroupBuyPage = later(campaigns, 'GroupBuyPage');
-const GroupPage = later(campaigns, 'GroupPage');
-const PresalePage = later(campaigns, 'PresalePage');
-
-/** Shown while a page's code loads; the layout around it stays. */
-function Loading({ children }: { children: ReactNode }) {
-  return <Suspense fallback={<Spin style={{ display: 'block', margin: 48 }} />}>{children}</Suspense>;
-}
 
 function LanguageSwitch() {
   const { i18n } = useTranslation();
@@ -179,9 +159,7 @@ function StoreLayout() {
         </Space>
       </header>
       <Layout.Content className="store-content">
-        <Loading>
-          <Outlet />
-        </Loading>
+        <Outlet />
       </Layout.Content>
       <Layout.Footer style={{ textAlign: 'center', color: '#888' }}>
         jishi 集市 · <a href="/api/docs">{t('nav.apiDocs')}</a>
@@ -229,9 +207,7 @@ export function ConsoleLayout({
             <LanguageSwitch />
           </Space>
         </header>
-        <Layout.Content style={{ padding: 16 }}>
-          <Loading>{children}</Loading>
-        </Layout.Content>
+        <Layout.Content style={{ padding: 16 }}>{children}</Layout.Content>
       </Layout>
     </Layout>
   );
@@ -240,32 +216,30 @@ export function ConsoleLayout({
 function SellerLayout() {
   const { t } = useTranslation();
   return (
-    <Loading>
-      <SellerShell>
-        {(extra: ReactNode) => (
-          <ConsoleLayout
-            title={t('nav.seller')}
-            extra={extra}
-            items={[
-              { key: '/seller', icon: <DashboardOutlined />, label: t('seller.dashboard') },
-              { key: '/seller/products', icon: <ShopOutlined />, label: t('seller.products') },
-              { key: '/seller/promotions', icon: <GiftOutlined />, label: t('promo.title') },
-              { key: '/seller/campaigns', icon: <TeamOutlined />, label: t('campaign.title') },
-              { key: '/seller/databank', icon: <FundOutlined />, label: t('databank.title') },
-              { key: '/seller/orders', icon: <InboxOutlined />, label: t('seller.orderDesk') },
-              { key: '/seller/refunds', icon: <CustomerServiceOutlined />, label: t('seller.afterSales') },
-              { key: '/seller/complaints', icon: <WarningOutlined />, label: t('seller.complaints') },
-              { key: '/seller/reviews', icon: <StarOutlined />, label: t('seller.reviews') },
-              { key: '/seller/ledger', icon: <AccountBookOutlined />, label: t('seller.ledger') },
-              { key: '/seller/staff', icon: <TeamOutlined />, label: t('seller.staff') },
-              { key: '/seller/apply', icon: <SolutionOutlined />, label: t('seller.apply') },
-            ]}
-          >
-            <Outlet />
-          </ConsoleLayout>
-        )}
-      </SellerShell>
-    </Loading>
+    <SellerShell>
+      {(extra) => (
+        <ConsoleLayout
+          title={t('nav.seller')}
+          extra={extra}
+          items={[
+            { key: '/seller', icon: <DashboardOutlined />, label: t('seller.dashboard') },
+            { key: '/seller/products', icon: <ShopOutlined />, label: t('seller.products') },
+            { key: '/seller/promotions', icon: <GiftOutlined />, label: t('promo.title') },
+            { key: '/seller/campaigns', icon: <TeamOutlined />, label: t('campaign.title') },
+            { key: '/seller/databank', icon: <FundOutlined />, label: t('databank.title') },
+            { key: '/seller/orders', icon: <InboxOutlined />, label: t('seller.orderDesk') },
+            { key: '/seller/refunds', icon: <CustomerServiceOutlined />, label: t('seller.afterSales') },
+            { key: '/seller/complaints', icon: <WarningOutlined />, label: t('seller.complaints') },
+            { key: '/seller/reviews', icon: <StarOutlined />, label: t('seller.reviews') },
+            { key: '/seller/ledger', icon: <AccountBookOutlined />, label: t('seller.ledger') },
+            { key: '/seller/staff', icon: <TeamOutlined />, label: t('seller.staff') },
+            { key: '/seller/apply', icon: <SolutionOutlined />, label: t('seller.apply') },
+          ]}
+        >
+          <Outlet />
+        </ConsoleLayout>
+      )}
+    </SellerShell>
   );
 }
 

@@ -47,19 +47,3 @@ export function categoryName(c: { nameZh: string; nameEn: string } | null | unde
   if (!c) return '';
   return i18n.language === 'en' ? c.nameEn : c.nameZh;
 }
-
-/** A coupon's value in words: "¥20 off" / "15% off (at most ¥50)", with its threshold. */
-export function couponValue(c: {
-  kind: string;
-  amount: number;
-  percentOffBp: number;
-  cap: number | null;
-  threshold: number;
-}): string {
-  const t = (k: string, o: Record<string, unknown>) => i18n.t(k, o) as string;
-  const off =
-    c.kind === 'amount'
-      ? t('promo.amountOff', { amount: money(c.amount) })
-      : `${t('promo.percentOff', { pct: c.percentOffBp / 100 })}${c.cap ? t('promo.capped', { cap: money(c.cap) }) : ''}`;
-  return c.threshold ? `${t('promo.threshold', { amount: money(c.threshold) })} ${off}` : off;
-}

@@ -18,10 +18,11 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, get, post, qs } from '../api';
 import { RequireAuth } from '../auth';
-import { attrs, couponValue, money } from '../format';
+import { attrs, money } from '../format';
 import type { Cart } from '../types';
 import { AddressFields, QueryState, showError } from '../ui';
 import { useMyCoupons } from './deals';
+import { couponValue } from './promotions';
 
 function useCart() {
   return useQuery({ queryKey: ['cart'], queryFn: () => get<Cart>('/cart') });

@@ -21,11 +21,10 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { get, getToken, type Page, post } from '../api';
 import { RequireAuth } from '../auth';
-import { attrs, couponValue, dateTime, money } from '../format';
+import { attrs, dateTime, money } from '../format';
 import type { Product } from '../types';
 import { QueryState, StatusTag, showError } from '../ui';
-// Types only: the console's promotions page stays out of the storefront's bundle.
-import type { CouponOffer, FlashSale } from './promotions';
+import { type CouponOffer, couponValue, type FlashSale } from './promotions';
 
 export interface MyCoupon {
   id: string;

@@ -32,7 +32,7 @@ import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { get, type Page, post, qs } from '../api';
-import { attrs, couponValue, dateTime, money } from '../format';
+import { attrs, dateTime, money } from '../format';
 import i18n from '../i18n';
 import type { Product, ProductCard } from '../types';
 import { QueryState, StatusTag, showError, yuanToFen } from '../ui';
@@ -125,6 +125,16 @@ function campaignBase(shopId: string | null) {
 }
 
 // ---------------------------------------------------------------- shared pieces
+
+/** A coupon's value in words: "¥20 off" / "15% off (at most ¥50)", with its threshold. */
+export function couponValue(c: Pick<CouponOffer, 'kind' | 'amount' | 'percentOffBp' | 'cap' | 'threshold'>) {
+  const t = (k: string, o?: Record<string, unknown>) => i18nT(k, o);
+  const off =
+    c.kind === 'amount'
+      ? t('promo.amountOff', { amount: money(c.amount) })
+      : `${t('promo.percentOff', { pct: c.percentOffBp / 100 })}${c.cap ? t('promo.capped', { cap: money(c.cap) }) : ''}`;
+  return c.threshold ? `${t('promo.threshold', { amount: money(c.threshold) })} ${off}` : off;
+}
 
 const i18nT = (k: string, o?: Record<string, unknown>) => i18n.t(k, o) as string;
 
