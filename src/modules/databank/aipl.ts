@@ -1,6 +1,8 @@
+import { pipeline } from 'node:stream/promises';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Database, Executor } from '../../db';
 import { errorText, isSerializationConflict } from '../../kernel/errors';
 import { settleAll } from '../../kernel/settle';
@@ -16,9 +18,10 @@ import {
   STAGES_OR_NONE,
   type StageOrNone,
 } from './aipl-rules';
-import { dayOf } from './days';
+import { dayOf, dayStart } from './days';
 import type { BehaviourEvent } from './events';
 import { ensureEventStore, pgArray } from './events';
+import { FactsFold } from './rebuild';
 import { aiplDaily, aiplFacts, aiplSnapshotDays, aiplSnapshotQueue, aiplStageChanges } from './schema';
 
 const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
@@ -155,10 +158,9 @@ async function upsertFacts(
  * When those days span fewer than 64 days (all but long histories), the second view day is the
  * nearest set bit below the newest one, and the purchase days are the set bits. Longer spans read
  * the scope's views or purchases of that consumer again from the events (index on consumer): rare,
- * and exact. `clustered` orders the rows by their scope, so that a rebuild stores each scope's rows
- * together, which its funnel reads.
+ * and exact.
  */
-function factsOfEventsSql(where: SQL, clustered = false) {
+function factsOfEventsSql(where: SQL) {
   const kept = sql.raw(String(PURCHASE_DAYS_KEPT));
   // The group's own events of one kind: same shop and consumer, its brand or category.
   const own = (kind: string) =>
@@ -201,23 +203,26 @@ function factsOfEventsSql(where: SQL, clustered = false) {
         coalesce(sum(e.amount) filter (where e.effect = 4), 0)::bigint as spend
       from (
         select e.shop_id, e.brand_id, e.category_id, e.consumer_id, e.day, e.amount,
-          (case e.kind when 'exposure' then 1 when 'view' then 2 when 'purchase' then 4 when 'share' then 5
-            when 'search' then 6 when 'review' then (case when e.rating = 1 then 5 else 3 end)
-            when 'click' then 3 when 'favourite' then 3 when 'cart' then 3 when 'follow' then 3 when 'join' then 3
-            else 0 end)::smallint as effect
+          ${EVENT_EFFECT} as effect
         from databank_events e where ${where}) e
       group by grouping sets ((e.shop_id, e.brand_id, e.consumer_id), (e.shop_id, e.category_id, e.consumer_id))
       having (grouping(e.category_id) = 1 and e.brand_id is not null)
         or (grouping(e.brand_id) = 1 and e.category_id is not null)
     ) g
     -- A fence: pulled up, each row's purchase days would be built again for the loyalty day that reads them.
-    offset 0) f
-    ${clustered ? sql`order by hashtextextended(f.shop_id || '|' || f.scope, 0)` : sql``}`;
+    offset 0) f`;
 }
 
-const FACTS_COLUMNS = sql.raw(
-  'shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend, last_day, aware_day, interest_day, purchase_day, loyal_day',
-);
+/** An event's effect as a small code (see factsOfEventsSql; the rebuild's fold reads the same codes). */
+const EVENT_EFFECT =
+  sql.raw(`(case e.kind when 'exposure' then 1 when 'view' then 2 when 'purchase' then 4 when 'share' then 5
+            when 'search' then 6 when 'review' then (case when e.rating = 1 then 5 else 3 end)
+            when 'click' then 3 when 'favourite' then 3 when 'cart' then 3 when 'follow' then 3 when 'join' then 3
+            else 0 end)::smallint`);
+
+const FACTS_COLUMN_LIST =
+  'shop_id, scope, consumer_id, exposure_day, view_days, active_day, purchase_days, praise_day, spend, last_day, aware_day, interest_day, purchase_day, loyal_day';
+const FACTS_COLUMNS = sql.raw(FACTS_COLUMN_LIST);
 
 /**
  * The facts of every (shop, scope, consumer) rebuilt from the raw events, for one shop or some
@@ -305,59 +310,58 @@ async function rebuildOnce(
     await lead.query('begin');
     try {
       await lead.query('lock table aipl_facts in share row exclusive mode');
-      // Shares split by consumer, each reading its events once for both scope kinds, small enough
-      // that its groups are hashed in memory (a spilled sort of 10M rows took 25 of a share's 32 s
-      // before the grouping was hashed), and a multiple of `parts` in number so that the connections
-      // finish together.
-      const [size] = (
+      // The events in day ranges of about equal size, one per connection, each a condition on
+      // occurred_at (so that a connection scans only its own day partitions). The first and last
+      // ranges are open-ended: nothing stored outside the partitions listed can be missed.
+      const days = (
         await lead.query(
-          `select coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 as n from pg_inherits i
-           join pg_class c on c.oid = i.inhrelid where i.inhparent = 'databank_events'::regclass`,
+          `select c.relname as name, greatest(c.reltuples, 0)::float8 as n from pg_inherits i
+           join pg_class c on c.oid = i.inhrelid where i.inhparent = 'databank_events'::regclass order by 1`,
         )
-      ).rows as { n: number }[];
-      const count =
-        shares ?? Math.max(1, parts * Math.ceil(Number(size?.n ?? 0) / (parts * EVENTS_PER_SHARE)));
-      const queue = Array.from({ length: count }, (_, k) => {
-        const where =
-          count === 1
-            ? sql`e.shop_id is not null`
-            : sql`e.shop_id is not null and abs(hashtext(e.consumer_id)) % ${count} = ${k}`;
-        return factsOfEventsSql(where, true);
-      });
-      const counts: number[] = [];
-      const worker = async () => {
-        const client = await connect();
-        try {
-          for (let share = queue.shift(); share; share = queue.shift()) {
-            const q = dialect.sqlToQuery(sql`insert into aipl_facts_rebuild (${FACTS_COLUMNS}) ${share}`);
-            await client.query('begin');
-            try {
-              await client.query(
-                // A bulk job: hash (and sort) in memory rather than in temporary files.
-                `set local work_mem = '${REBUILD_WORK_MEM}'; ` +
-                  // A writer that made a day partition (which locks the event table) and then waits for
-                  // aipl_facts would wait for this share for ever, and the share for it: a bounded wait
-                  // turns that into a failed attempt, which rebuildAllFacts retries once the writer is done.
-                  `set local lock_timeout = '${REBUILD_LOCK_WAIT}'; ` +
-                  // Compiled expressions, but not LLVM's optimising and inlining of them: those took 2.4 s
-                  // of a share to save less than that (compiling alone: 0.2 s).
-                  'set local jit_optimize_above_cost = -1; set local jit_inline_above_cost = -1',
+      ).rows as { name: string; n: number }[];
+      const events = days.reduce((a, d) => a + Number(d.n), 0);
+      const ranges = dayRanges(days, parts);
+      // Shares of the consumers, each folded in memory and written before the next is read.
+      const count = shares ?? Math.max(1, Math.ceil(events / EVENTS_PER_SHARE));
+      const readers = await Promise.all(ranges.map(() => connect()));
+      const writers = await Promise.all(Array.from({ length: parts }, () => connect()));
+      let written = 0;
+      try {
+        for (let k = 0; k < count; k++) {
+          const fold = new FactsFold(events / count);
+          const share = count === 1 ? '' : ` and abs(hashtext(e.consumer_id)) % ${count} = ${k}`;
+          await settleAll(
+            readers.map(async (client, j) => {
+              // A writer that made a day partition (which locks the event table) and then waits for
+              // aipl_facts would wait for this read for ever, and the read for it: a bounded wait turns
+              // that into a failed attempt, which rebuildAllFacts retries once the writer is done.
+              await client.query(`set lock_timeout = '${REBUILD_LOCK_WAIT}'`);
+              const select = dialect.sqlToQuery(
+                sql`select e.shop_id, e.brand_id, e.category_id, e.consumer_id, e.day, ${EVENT_EFFECT}, e.amount
+                  from databank_events e where e.shop_id is not null`,
+              ).sql;
+              await fold.read(
+                client.query(copyTo(`copy (${select}${ranges[j]}${share}) to stdout (format binary)`)),
               );
-              const r = await client.query(q.sql, q.params);
-              await client.query('commit');
-              counts.push(r.rowCount ?? 0);
-            } catch (err) {
-              await client.query('rollback').catch(() => {});
-              queue.length = 0;
-              throw err;
-            }
-          }
-        } finally {
-          await client.end();
+            }),
+          );
+          await settleAll(
+            fold
+              .rows(parts)
+              .map((rows, j) =>
+                pipeline(
+                  rows,
+                  writers[j]!.query(
+                    copyFrom(`copy aipl_facts_rebuild (${FACTS_COLUMN_LIST}) from stdin (format binary)`),
+                  ),
+                ),
+              ),
+          );
+          written += fold.size;
         }
-      };
-      // Every worker stops (its share committed or rolled back) before the lead goes on or gives up.
-      await settleAll(Array.from({ length: Math.max(1, Math.min(parts, queue.length)) }, worker));
+      } finally {
+        await settleAll([...readers, ...writers].map((c) => c.end()));
+      }
       // The key's sort in memory, not in 64 MB runs merged from temporary files (12-14 s instead of 16).
       await lead.query(`set local maintenance_work_mem = '${REBUILD_WORK_MEM}'`);
       await lead.query(
@@ -369,7 +373,7 @@ async function rebuildOnce(
       await lead.query('alter table aipl_facts_rebuild rename to aipl_facts');
       await lead.query('alter index aipl_facts_rebuild_pk rename to aipl_facts_shop_id_scope_consumer_id_pk');
       await lead.query('commit');
-      return counts.reduce((a, b) => a + b, 0);
+      return written;
     } catch (err) {
       await lead.query('rollback').catch(() => {});
       await lead.query('drop table if exists aipl_facts_rebuild').catch(() => {});
@@ -382,15 +386,40 @@ async function rebuildOnce(
 
 const REBUILD_WORK_MEM = '1GB';
 /**
- * Events per share. Smaller hash tables are faster per row (they stay nearer the cache) though every
- * share scans all the events again: at 10M events, 8 shares of 1.25M took 52.4 / 56.2 / 53.3 s
- * against 57.9 / 58.6 / 62.0 s for 2 shares of 5M (65.6 against 68.3 s at a slower hour), and 16
- * shares 64.7 s (2026-11-23, one database, back to back). A share's grouping then takes about
- * 450 MB, not 1.77 GB: far inside work_mem 1 GB times hash_mem_multiplier 2, past which it would
- * spill to temporary files (correct, but slower).
+ * Events per share: a share's fold holds a facts record of 32 bytes per slot, at most 0.7 of the
+ * slots used, so 8M events (up to as many rows) take at most 512 MB of the process's memory.
  */
-const EVENTS_PER_SHARE = 1_250_000;
+const EVENTS_PER_SHARE = 16_000_000;
 const REBUILD_LOCK_WAIT = '5s';
+
+/**
+ * The day partitions (by name, which sorts by day) cut into at most `parts` runs of about equal
+ * rows, each as a condition on occurred_at to append to a WHERE.
+ */
+function dayRanges(partitions: { name: string; n: number }[], parts: number): string[] {
+  const days = partitions
+    .map((p) => ({ m: /_(\d{4})(\d{2})(\d{2})$/.exec(p.name), n: Math.max(1, Number(p.n)) }))
+    .filter((p) => p.m !== null)
+    .map((p) => ({
+      day: Date.UTC(Number(p.m![1]), Number(p.m![2]) - 1, Number(p.m![3])) / 86_400_000,
+      n: p.n,
+    }));
+  const total = days.reduce((a, d) => a + d.n, 0);
+  // The first day of each run after the first.
+  const cuts: number[] = [];
+  let seen = 0;
+  for (const d of days) {
+    if (cuts.length < parts - 1 && seen >= (total * (cuts.length + 1)) / parts) cuts.push(d.day);
+    seen += d.n;
+  }
+  const at = (day: number) => `'${dayStart(day).toISOString()}'`;
+  return Array.from({ length: cuts.length + 1 }, (_, k) =>
+    [
+      k > 0 ? ` and e.occurred_at >= ${at(cuts[k - 1]!)}` : '',
+      k < cuts.length ? ` and e.occurred_at < ${at(cuts[k]!)}` : '',
+    ].join(''),
+  );
+}
 
 /**
  * The stage of a facts row on day `today`, in SQL: stageOf in aipl-rules.ts, for many rows at once.

@@ -280,7 +280,7 @@ const STAGE_CHUNK = 2 * 1024 * 1024;
 /** COPY statements of a load that may wait for a connection, beyond those running. */
 const QUEUED_COPIES = 16;
 
-function putInt32(b: Buffer, at: number, v: number): void {
+export function putInt32(b: Buffer, at: number, v: number): void {
   b[at] = v >>> 24;
   b[at + 1] = v >>> 16;
   b[at + 2] = v >>> 8;
@@ -321,7 +321,7 @@ function putInt4(b: Buffer, at: number, v: number | null): number {
   return at + 8;
 }
 
-function putInt8(b: Buffer, at: number, v: number | null): number {
+export function putInt8(b: Buffer, at: number, v: number | null): number {
   if (v === null) {
     putInt32(b, at, -1);
     return at + 4;
