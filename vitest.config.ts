@@ -15,6 +15,10 @@ export default defineConfig({
     isolate: false,
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
+    // A browser test polls the page for what a click changed: on two busy cores a request alone can
+    // take most of a second, which vitest's default (1 s) does not allow for. A poll still ends as
+    // soon as it holds.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },
   },

@@ -207,10 +207,15 @@ export function defineFlows(lang: 'zh-CN' | 'en') {
       await page.goto(`${market.base}/orders/${orderA.id}`);
       await page.locator('[data-testid=status][data-status=shipped]').waitFor();
       await page.getByRole('button', { name: T.order.confirmReceipt }).click();
-      await page
-        .getByRole('dialog')
-        .getByRole('button', { name: lang === 'en' ? 'OK' : '确定' })
-        .click();
+      const confirm = page.getByRole('dialog');
+      // antd's dialog stands still, transparent, for a few frames before its zoom-in shrinks it to a
+      // fifth around the last click: a click whose press lands then and whose release lands after
+      // reaches no button (Playwright checks only the press), and the receipt is never confirmed.
+      // Click once the dialog has opened: its motion classes (ant-zoom-appear-*) are gone.
+      await expect
+        .poll(() => confirm.getAttribute('class'), { timeout: 15_000 })
+        .not.toMatch(/-(appear|enter)\b/);
+      await confirm.getByRole('button', { name: lang === 'en' ? 'OK' : '确定' }).click();
       const succeeded = page.locator('[data-testid=status][data-status=succeeded]');
       await succeeded.waitFor();
       expect(await succeeded.textContent()).toBe(T.status.succeeded);
