@@ -189,7 +189,11 @@ async function* chunked(b: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   }
 }
 
-async function fold(streams: Buffer[][], parts: number): Promise<Row[]> {
+/** The fold's rows, one list per stream (range of shops), and the ranges' first shops. */
+async function fold(
+  streams: Buffer[][],
+  split: number | string[],
+): Promise<{ parts: Row[][]; bounds: string[] }> {
   const f = new FactsFold(16);
   await Promise.all(
     streams.map((chunks) =>
@@ -200,14 +204,17 @@ async function fold(streams: Buffer[][], parts: number): Promise<Row[]> {
       ),
     ),
   );
-  const out: Row[] = [];
-  for (const stream of f.rows(parts)) {
+  const out = f.rows(typeof split === 'number' ? split : split.map((b) => Buffer.from(b, 'utf8')));
+  const parts: Row[][] = [];
+  for (const stream of out.streams) {
     const pieces: Buffer[] = [];
     for await (const piece of stream) pieces.push(piece as Buffer);
-    out.push(...factsOfCopy(Buffer.concat(pieces)));
+    parts.push(factsOfCopy(Buffer.concat(pieces)));
   }
-  return out;
+  return { parts, bounds: out.bounds.map((b) => b.toString('utf8')) };
 }
+
+const bytesOf = (s: string) => Buffer.from(s, 'utf8');
 
 const event: fc.Arbitrary<Ev> = fc.record({
   shop: fc.constantFrom('s1', 's10', '店铺'),
@@ -239,14 +246,20 @@ const event: fc.Arbitrary<Ev> = fc.record({
 });
 
 describe('the rebuild fold', () => {
-  it('makes what mergeFacts makes of the events, in key order, however the streams are cut', async () => {
+  it('makes what mergeFacts makes of the events, in key order, in ranges of whole shops, however the streams are cut', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(event, { minLength: 20, maxLength: 400, size: 'max' }),
         fc.array(fc.integer({ min: 1, max: 97 }), { maxLength: 5 }),
         fc.integer({ min: 1, max: 3 }),
-        fc.integer({ min: 1, max: 3 }),
-        async (raw, sizes, readers, parts) => {
+        fc.oneof(
+          fc.integer({ min: 1, max: 3 }),
+          // Ranges that start at given shops, some before or after every shop, some empty.
+          fc
+            .uniqueArray(fc.constantFrom('', 's1', 's10', 's2', '店', '店铺', 'z'), { maxLength: 3 })
+            .map((bs) => bs.sort((x, y) => Buffer.compare(bytesOf(x), bytesOf(y)))),
+        ),
+        async (raw, sizes, readers, split) => {
           const events = raw.map((e) => ({
             ...e,
             amount: e.kind === 'purchase' ? e.amount : null,
@@ -260,7 +273,20 @@ describe('the rebuild fold', () => {
             for await (const c of chunked(eventsCopy(mine), sizes)) chunks.push(c);
             streams.push(chunks);
           }
-          expect(await fold(streams, parts)).toEqual(expected(events));
+          const { parts, bounds } = await fold(streams, split);
+          expect(parts.flat()).toEqual(expected(events));
+          if (typeof split === 'number') expect(parts.length).toBeLessThanOrEqual(split);
+          else expect(bounds).toEqual(split);
+          expect(parts).toHaveLength(bounds.length + 1);
+          // Each stream holds the shops of its range, whole.
+          parts.forEach((rows, k) => {
+            for (const r of rows) {
+              if (k > 0)
+                expect(Buffer.compare(bytesOf(r.shopId), bytesOf(bounds[k - 1]!))).toBeGreaterThanOrEqual(0);
+              if (k < bounds.length)
+                expect(Buffer.compare(bytesOf(r.shopId), bytesOf(bounds[k]!))).toBeLessThan(0);
+            }
+          });
         },
       ),
       { numRuns: 150, seed: 24 },
@@ -282,5 +308,6 @@ describe('the rebuild fold', () => {
     ]);
     await expect(fold([[whole.subarray(0, whole.length - 2)]], 1)).rejects.toThrow(/ended early/);
     await expect(fold([[whole.subarray(0, whole.length - 5)]], 1)).rejects.toThrow(/ended early/);
+    expect((await fold([[whole]], 2)).parts.flat()).toHaveLength(1);
   });
 });

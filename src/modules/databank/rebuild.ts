@@ -47,21 +47,6 @@ class Ids {
     return this.arena.subarray(this.starts[id], this.ends[id]);
   }
 
-  length(id: number): number {
-    return this.ends[id]! - this.starts[id]!;
-  }
-
-  /** Writes the id as a text field (length word, bytes); answers where the next field starts. */
-  put(b: Buffer, at: number, id: number): number {
-    const start = this.starts[id]!;
-    const length = this.ends[id]! - start;
-    putInt32(b, at, length);
-    const arena = this.arena;
-    // Ids are short: a loop is cheaper than a call into Buffer.copy.
-    for (let i = 0; i < length; i++) b[at + 4 + i] = arena[start + i]!;
-    return at + 4 + length;
-  }
-
   private same(id: number, b: Buffer, start: number, end: number): boolean {
     const at = this.starts[id]!;
     if (this.ends[id]! - at !== end - start) return false;
@@ -102,6 +87,22 @@ class Ids {
     return id;
   }
 
+  /** The ids' bytes laid out again in rank order, to be written by rank. */
+  inRankOrder(rank: Int32Array): IdTexts {
+    const byRank = new Int32Array(this.size);
+    for (let id = 0; id < this.size; id++) byRank[rank[id]!] = id;
+    const arena = Buffer.allocUnsafe(Math.max(1, this.used));
+    const starts = new Int32Array(this.size + 1);
+    let at = 0;
+    for (let r = 0; r < this.size; r++) {
+      const id = byRank[r]!;
+      starts[r] = at;
+      at += this.arena.copy(arena, at, this.starts[id], this.ends[id]);
+    }
+    starts[this.size] = at;
+    return new IdTexts(arena, starts);
+  }
+
   /** Each id's rank in byte order (COLLATE "C", the order of the facts' key). */
   ranks(): Int32Array {
     const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) =>
@@ -112,6 +113,29 @@ class Ids {
       rank[id] = r;
     });
     return rank;
+  }
+}
+
+/** Ids' bytes one after another, by number. */
+class IdTexts {
+  constructor(
+    private readonly arena: Buffer,
+    private readonly starts: Int32Array,
+  ) {}
+
+  length(id: number): number {
+    return this.starts[id + 1]! - this.starts[id]!;
+  }
+
+  /** Writes the id as a text field (length word, bytes); answers where the next field starts. */
+  put(b: Buffer, at: number, id: number): number {
+    const start = this.starts[id]!;
+    const length = this.starts[id + 1]! - start;
+    putInt32(b, at, length);
+    const arena = this.arena;
+    // Ids are short: a loop is cheaper than a call into Buffer.copy.
+    for (let i = 0; i < length; i++) b[at + 4 + i] = arena[start + i]!;
+    return at + 4 + length;
   }
 }
 
@@ -141,6 +165,8 @@ const STRIDE = 8;
  * missed the cache on almost every event.
  */
 const BUCKETS = 512;
+/** Runs of consecutive scopes the folded records are scattered into before each run is sorted. */
+const RUNS = 256;
 /** A bucketed event: consumer, brand scope + 1, category scope + 1, day * 8 + effect, amount. */
 const EVENT_STRIDE = 5;
 
@@ -435,10 +461,16 @@ export class FactsFold {
   }
 
   /**
-   * The records' offsets in key order: (shop_id, scope, consumer_id) compared as bytes. Two stable
-   * counting passes over the ranks, consumer then scope, since a scope's rank orders its shop first.
+   * The records put in runs of consecutive scopes in key order ((shop_id, scope, consumer_id)
+   * compared as bytes), each record's scope and consumer replaced by their ranks in that order.
+   * A scatter into a few hundred runs streams its writes; each run is then sorted on its own, in
+   * the cache, as it is written (sortRun). Sorting all 9M records at once read them at random.
+   * The runs are grouped into parts of whole shops (see rows).
    */
-  private ordered(scopeBytes: Buffer[]): Int32Array {
+  private partition(
+    scopeBytes: Buffer[],
+    split: number | Buffer[],
+  ): { runs: Int32Array; parts: number[]; bounds: Buffer[]; prefixes: Buffer[]; consumers: IdTexts } {
     const shopRank = this.shops.ranks();
     const scopeOrder = Array.from({ length: this.scopes }, (_, i) => i).sort(
       (a, b) =>
@@ -452,14 +484,113 @@ export class FactsFold {
     const consumerRank = this.consumers.ranks();
     const t = this.facts;
     const n = this.size;
-    const scopeKey = new Int32Array(n);
-    const consumerKey = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      scopeKey[i] = scopeRank[t[i * STRIDE + SCOPE]! - 1]!;
-      consumerKey[i] = consumerRank[t[i * STRIDE + CONSUMER]!]!;
+    const rowsOfRank = new Int32Array(this.scopes);
+    for (let i = 0; i < n; i++) rowsOfRank[scopeRank[t[i * STRIDE + SCOPE]! - 1]!]!++;
+    const shopOfRank = (rank: number) => this.shops.bytes(this.scopeShop[scopeOrder[rank]!]!);
+    // The first scope rank of each part after the first: where a shop starts, either at the
+    // bounds given or where about n / split rows lie before it.
+    const cuts: number[] = [];
+    const bounds: Buffer[] = [];
+    if (typeof split === 'number') {
+      for (let rank = 1, before = rowsOfRank[0] ?? 0; rank < this.scopes; before += rowsOfRank[rank++]!) {
+        if (cuts.length === split - 1) break;
+        if (before < ((cuts.length + 1) * n) / split) continue;
+        if (this.scopeShop[scopeOrder[rank]!] === this.scopeShop[scopeOrder[rank - 1]!]) continue;
+        cuts.push(rank);
+        bounds.push(shopOfRank(rank));
+      }
+    } else {
+      bounds.push(...split);
+      for (const bound of split) {
+        let rank = cuts.at(-1) ?? 0;
+        while (rank < this.scopes && Buffer.compare(shopOfRank(rank), bound) < 0) rank++;
+        cuts.push(rank);
+      }
     }
-    const byConsumer = countingSort(consumerKey, this.consumers.size, null);
-    return countingSort(scopeKey, this.scopes, byConsumer);
+    // Runs of about n / RUNS rows, never across a cut.
+    const runOfRank = new Int32Array(this.scopes);
+    const parts = [0];
+    let runs = 0;
+    for (let rank = 0, inRun = 0, cut = 0; rank < this.scopes; rank++) {
+      const atCut = cut < cuts.length && cuts[cut] === rank;
+      if (rank > 0 && (atCut || inRun >= n / RUNS)) {
+        runs++;
+        inRun = 0;
+      }
+      while (cut < cuts.length && cuts[cut] === rank) {
+        parts.push(runs);
+        cut++;
+      }
+      runOfRank[rank] = runs;
+      inRun += rowsOfRank[rank]!;
+    }
+    runs++;
+    // Parts whose cut lies past the last scope (bounds given that no shop reaches) are empty.
+    while (parts.length < cuts.length + 1) parts.push(runs);
+    parts.push(runs);
+    const starts = new Int32Array(runs + 1);
+    for (let rank = 0; rank < this.scopes; rank++) starts[runOfRank[rank]! + 1]! += rowsOfRank[rank]!;
+    for (let k = 1; k <= runs; k++) starts[k]! += starts[k - 1]!;
+    const next = starts.slice(0, runs);
+    const out = new Int32Array(n * STRIDE);
+    for (let r = 0; r < n * STRIDE; r += STRIDE) {
+      const rank = scopeRank[t[r + SCOPE]! - 1]!;
+      const o = next[runOfRank[rank]!]!++ * STRIDE;
+      for (let f = 0; f < STRIDE; f++) out[o + f] = t[r + f]!;
+      out[o + SCOPE] = rank;
+      out[o + CONSUMER] = consumerRank[t[r + CONSUMER]!]!;
+    }
+    this.facts = out;
+    // Each scope's row prefix, by rank: its shop and scope fields, length words included.
+    const prefixes = scopeOrder.map((s) => {
+      const shop = this.shops.bytes(this.scopeShop[s]!);
+      const text = scopeBytes[s]!;
+      const b = Buffer.allocUnsafe(2 + 8 + shop.length + text.length);
+      b.writeInt16BE(FACTS_FIELDS, 0);
+      b.writeInt32BE(shop.length, 2);
+      shop.copy(b, 6);
+      b.writeInt32BE(text.length, 6 + shop.length);
+      text.copy(b, 10 + shop.length);
+      return b;
+    });
+    return {
+      runs: starts,
+      parts,
+      bounds: bounds.map((b) => Buffer.from(b)),
+      prefixes,
+      consumers: this.consumers.inRankOrder(consumerRank),
+    };
+  }
+
+  /** Sorts the records [from, to) of one run by scope rank, then consumer rank. */
+  private sortRun(from: number, to: number): void {
+    const m = to - from;
+    if (m < 2) return;
+    const t = this.facts;
+    let low = Number.MAX_SAFE_INTEGER;
+    let high = 0;
+    for (let i = from; i < to; i++) {
+      const rank = t[i * STRIDE + SCOPE]!;
+      if (rank < low) low = rank;
+      if (rank > high) high = rank;
+    }
+    const scopeKey = new Int32Array(m);
+    const consumerKey = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      scopeKey[i] = t[(from + i) * STRIDE + SCOPE]! - low;
+      consumerKey[i] = t[(from + i) * STRIDE + CONSUMER]!;
+    }
+    const order = countingSort(
+      scopeKey,
+      high - low + 1,
+      countingSort(consumerKey, this.consumers.size, null),
+    );
+    const sorted = new Int32Array(m * STRIDE);
+    for (let i = 0; i < m; i++) {
+      const r = (from + order[i]!) * STRIDE;
+      for (let f = 0; f < STRIDE; f++) sorted[i * STRIDE + f] = t[r + f]!;
+    }
+    t.set(sorted, from * STRIDE);
   }
 
   private scopeTexts(): Buffer[] {
@@ -474,40 +605,63 @@ export class FactsFold {
   }
 
   /**
-   * The facts rows in key order as `parts` binary COPY streams of FACTS_COLUMNS (consecutive runs
-   * of the order), to be loaded over as many connections at once.
+   * The facts rows in key order as binary COPY streams of FACTS_COLUMNS, one per range of shops:
+   * `split` ranges of about as many rows (the shops that start each range after the first are
+   * answered as `bounds`), or the ranges that start at the shops given. Each range's rows are
+   * written in key order, so that its key is built from presorted rows.
    */
-  rows(parts: number): Readable[] {
+  rows(split: number | Buffer[]): { streams: Readable[]; bounds: Buffer[] } {
     this.foldAll();
-    const scopeBytes = this.scopeTexts();
-    const order = this.ordered(scopeBytes);
-    // Each scope's row prefix, once: its shop and scope fields, length words included.
-    const prefixes = scopeBytes.map((text, s) => {
-      const shop = this.shops.bytes(this.scopeShop[s]!);
-      const b = Buffer.allocUnsafe(2 + 8 + shop.length + text.length);
-      b.writeInt16BE(FACTS_FIELDS, 0);
-      b.writeInt32BE(shop.length, 2);
-      shop.copy(b, 6);
-      b.writeInt32BE(text.length, 6 + shop.length);
-      text.copy(b, 10 + shop.length);
-      return b;
-    });
-    const per = Math.ceil(order.length / parts);
-    return Array.from({ length: parts }, (_, k) =>
-      Readable.from(this.encode(order.subarray(k * per, (k + 1) * per), prefixes)),
-    );
+    const { runs, parts, bounds, prefixes, consumers } = this.partition(this.scopeTexts(), split);
+    const streams = parts
+      .slice(0, -1)
+      .map((first, k) =>
+        Readable.from(this.encode(runs.subarray(first, parts[k + 1]! + 1), prefixes, consumers)),
+      );
+    return { streams, bounds };
   }
 
-  private *encode(order: Int32Array, prefixes: Buffer[]): Generator<Buffer> {
+  /** The rows of consecutive runs (their bounds), sorted one run at a time as they are written. */
+  private *encode(runs: Int32Array, prefixes: Buffer[], consumers: IdTexts): Generator<Buffer> {
     const CHUNK = 1 << 20;
     let b = Buffer.allocUnsafe(CHUNK);
     let at = COPY_HEADER.copy(b, 0);
+    for (let k = 0; k + 1 < runs.length; k++) {
+      const to = runs[k + 1]!;
+      this.sortRun(runs[k]!, to);
+      for (let i = runs[k]!; i < to; ) {
+        // A plain loop fills the chunk (the generator only hands chunks on): V8 optimises it better.
+        const next = this.fill(b, at, i, to, prefixes, consumers);
+        if (next.rows === i || next.rows < to) {
+          // The chunk is full (or too small for even one row).
+          yield b.subarray(0, next.at);
+          b = Buffer.allocUnsafe(next.rows === i && next.at === 0 ? 2 * b.length : CHUNK);
+          at = 0;
+          i = next.rows;
+          continue;
+        }
+        i = next.rows;
+        at = next.at;
+      }
+    }
+    if (at + 2 > b.length) {
+      yield b.subarray(0, at);
+      b = Buffer.allocUnsafe(2);
+      at = 0;
+    }
+    b[at++] = 0xff;
+    b[at++] = 0xff;
+    yield b.subarray(0, at);
+  }
+
+  /** Encodes rows i..to-1 into b from `at` while they fit; answers the next row and position. */
+  private fill(b: Buffer, at: number, i: number, to: number, prefixes: Buffer[], consumers: IdTexts) {
     const t = this.facts;
-    const consumers = this.consumers;
-    const purchases: number[] = [];
-    for (let i = 0; i < order.length; i++) {
-      const r = order[i]! * STRIDE;
-      const prefix = prefixes[t[r + SCOPE]! - 1]!;
+    const purchases = PURCHASES;
+    const end = b.length;
+    for (; i < to; i++) {
+      const r = i * STRIDE;
+      const prefix = prefixes[t[r + SCOPE]!]!;
       const consumer = t[r + CONSUMER]!;
       purchases.length = 0;
       let spend = 0;
@@ -524,11 +678,7 @@ export class FactsFold {
       // At most: the prefix, the consumer, 12 fields of at most 8 bytes and the two arrays.
       const most =
         prefix.length + 4 + consumers.length(consumer) + 12 * 8 + 2 * 24 + 8 * (2 + purchases.length);
-      if (at + most > b.length) {
-        yield b.subarray(0, at);
-        b = Buffer.allocUnsafe(Math.max(CHUNK, most));
-        at = 0;
-      }
+      if (at + most > end) break;
       const exposure = t[r + EXPOSURE]!;
       const v1 = t[r + VIEW1]!;
       const v2 = t[r + VIEW2]!;
@@ -553,18 +703,12 @@ export class FactsFold {
       at = putDay(b, at, p1);
       at = putDay(b, at, Math.max(praise, p2));
     }
-    if (at + 2 > b.length) {
-      yield b.subarray(0, at);
-      b = Buffer.allocUnsafe(2);
-      at = 0;
-    }
-    b[at++] = 0xff;
-    b[at++] = 0xff;
-    yield b.subarray(0, at);
+    return { rows: i, at };
   }
 }
 
 const START = new Int32Array(7);
+const PURCHASES: number[] = [];
 const LENGTH = new Int32Array(7);
 
 /** The positions 0..key.length-1 (or `items`, such positions) stably ordered by key (0 <= key < range). */
