@@ -30,18 +30,29 @@ class Ids {
   arena = Buffer.allocUnsafe(4096);
   private used = 0;
   size = 0;
+  /** The id answered last. */
+  private last = -1;
 
   /** The id's number, from its bytes b[start, end). */
   of(b: Buffer, start: number, end: number): number {
+    // A consumer's events mostly come one after another (nine in ten, in the benchmark's events).
+    if (this.last >= 0 && this.same(this.last, b, start, end)) return this.last;
     let h = 0x811c9dc5 | 0;
     for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
     const mask = this.slots.length - 1;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const found = this.slots[s]! - 1;
-      if (found < 0) return this.add(b, start, end, h, s);
-      if (this.hashes[found] === h && this.same(found, b, start, end)) return found;
+      if (found < 0) {
+        this.last = this.add(b, start, end, h, s);
+        return this.last;
+      }
+      if (this.hashes[found] === h && this.same(found, b, start, end)) {
+        this.last = found;
+        return found;
+      }
     }
   }
+
 
   bytes(id: number): Buffer {
     return this.arena.subarray(this.starts[id], this.ends[id]);
