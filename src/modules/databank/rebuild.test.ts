@@ -3,7 +3,15 @@
 // streams the rows are written back as; and write the rows in the key's byte order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type EventKind, effectOf, type Facts, factsOfEvent, mergeFacts, NO_FACTS } from './aipl-rules';
+import {
+  EVENT_KINDS,
+  type EventKind,
+  effectOf,
+  type Facts,
+  factsOfEvent,
+  mergeFacts,
+  NO_FACTS,
+} from './aipl-rules';
 import { FactsFold } from './rebuild';
 
 interface Ev {
@@ -228,19 +236,7 @@ const event: fc.Arbitrary<Ev> = fc.record({
     fc.integer({ min: 20_000, max: 20_060 }),
     fc.integer({ min: 15_000, max: 20_060 }),
   ),
-  kind: fc.constantFrom<EventKind>(
-    'exposure',
-    'search',
-    'view',
-    'click',
-    'favourite',
-    'cart',
-    'follow',
-    'join',
-    'purchase',
-    'review',
-    'share',
-  ),
+  kind: fc.constantFrom(...EVENT_KINDS),
   rating: fc.option(fc.constantFrom(-1, 0, 1), { nil: null }),
   amount: fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: null }),
 });
