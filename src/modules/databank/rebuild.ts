@@ -53,7 +53,6 @@ class Ids {
     }
   }
 
-
   bytes(id: number): Buffer {
     return this.arena.subarray(this.starts[id], this.ends[id]);
   }
