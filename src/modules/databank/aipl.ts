@@ -261,8 +261,9 @@ const dialect = new PgDialect();
 
 /**
  * Every shop's facts rebuilt from the raw events, the way a platform rebuilds after a bulk load or a
- * rule fix. On PostgreSQL the work is split by consumer over `parts` connections (the cores), each
- * writing its share into a fresh table, which then replaces aipl_facts in one short swap. From the
+ * rule fix. On PostgreSQL the events are read over `parts` connections (the cores) and folded in
+ * this process (FactsFold), a share of the consumers at a time, and the rows written over as many
+ * connections into a fresh table, which then replaces aipl_facts in one short swap. From the
  * start, incremental writers wait on aipl_facts (readers do not), so an event is either seen by the
  * rebuild or applied after the swap, never both or neither; a failed rebuild leaves aipl_facts as it
  * was. On the embedded database it is recomputeFacts in one transaction. Answers the rows written.
