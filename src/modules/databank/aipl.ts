@@ -20,7 +20,7 @@ import {
 } from './aipl-rules';
 import { dayOf, dayStart } from './days';
 import type { BehaviourEvent } from './events';
-import { ensureEventStore, pgArray } from './events';
+import { dayOfPartition, ensureEventStore, pgArray } from './events';
 import { FactsFold } from './rebuild';
 import { aiplDaily, aiplFacts, aiplSnapshotDays, aiplSnapshotQueue, aiplStageChanges } from './schema';
 
@@ -330,7 +330,20 @@ async function rebuildOnce(
       const ranges = dayRanges(days, parts);
       // Shares of the consumers, each folded in memory and written before the next is read.
       const count = shares ?? Math.max(1, Math.ceil(events / EVENTS_PER_SHARE));
-      const readers = await Promise.all(ranges.map(() => connect()));
+      const readers = await Promise.all(
+        ranges.map(async () => {
+          const client = await connect();
+          // A writer that made a day partition (which locks the event table) and then waits for
+          // aipl_facts would wait for this read for ever, and the read for it: a bounded wait turns
+          // that into a failed attempt, which rebuildAllFacts retries once the writer is done.
+          await client.query(`set lock_timeout = '${REBUILD_LOCK_WAIT}'`);
+          return client;
+        }),
+      );
+      const select = dialect.sqlToQuery(
+        sql`select e.shop_id, e.brand_id, e.category_id, e.consumer_id, e.day, ${EVENT_EFFECT}, e.amount
+          from databank_events e where e.shop_id is not null`,
+      ).sql;
       const writers = await Promise.all(Array.from({ length: parts }, () => connect()));
       let bounds: Buffer[] | null = null;
       let written = 0;
@@ -339,19 +352,11 @@ async function rebuildOnce(
           const fold = new FactsFold(events / count);
           const share = count === 1 ? '' : ` and abs(hashtext(e.consumer_id)) % ${count} = ${k}`;
           await settleAll(
-            readers.map(async (client, j) => {
-              // A writer that made a day partition (which locks the event table) and then waits for
-              // aipl_facts would wait for this read for ever, and the read for it: a bounded wait turns
-              // that into a failed attempt, which rebuildAllFacts retries once the writer is done.
-              await client.query(`set lock_timeout = '${REBUILD_LOCK_WAIT}'`);
-              const select = dialect.sqlToQuery(
-                sql`select e.shop_id, e.brand_id, e.category_id, e.consumer_id, e.day, ${EVENT_EFFECT}, e.amount
-                  from databank_events e where e.shop_id is not null`,
-              ).sql;
-              await fold.read(
+            readers.map((client, j) =>
+              fold.read(
                 client.query(copyTo(`copy (${select}${ranges[j]}${share}) to stdout (format binary)`)),
-              );
-            }),
+              ),
+            ),
           );
           const out = fold.rows(bounds ?? parts);
           if (bounds === null) {
@@ -431,13 +436,10 @@ const REBUILD_LOCK_WAIT = '5s';
  * rows, each as a condition on occurred_at to append to a WHERE.
  */
 function dayRanges(partitions: { name: string; n: number }[], parts: number): string[] {
-  const days = partitions
-    .map((p) => ({ m: /_(\d{4})(\d{2})(\d{2})$/.exec(p.name), n: Math.max(1, Number(p.n)) }))
-    .filter((p) => p.m !== null)
-    .map((p) => ({
-      day: Date.UTC(Number(p.m![1]), Number(p.m![2]) - 1, Number(p.m![3])) / 86_400_000,
-      n: p.n,
-    }));
+  const days = partitions.flatMap((p) => {
+    const day = dayOfPartition(p.name);
+    return day === null ? [] : [{ day, n: Math.max(1, Number(p.n)) }];
+  });
   const total = days.reduce((a, d) => a + d.n, 0);
   // The first day of each run after the first.
   const cuts: number[] = [];

@@ -83,6 +83,12 @@ export async function ensureEventStore(tx: Executor): Promise<void> {
 
 export const partitionName = (day: number) => `databank_events_${dayLabel(day).replaceAll('-', '')}`;
 
+/** The day a partition's name (partitionName) holds, or null for another table's name. */
+export function dayOfPartition(name: string): number | null {
+  const m = /^databank_events_(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000 : null;
+}
+
 /** The day partitions that exist, as day numbers. */
 export async function eventPartitions(tx: Executor): Promise<number[]> {
   await ensureEventStore(tx);
@@ -92,9 +98,8 @@ export async function eventPartitions(tx: Executor): Promise<number[]> {
       where i.inhparent = 'databank_events'::regclass`),
   );
   return rows
-    .map((r) => /^databank_events_(\d{4})(\d{2})(\d{2})$/.exec(r.name))
-    .filter((m) => m !== null)
-    .map((m) => Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000)
+    .map((r) => dayOfPartition(r.name))
+    .filter((d) => d !== null)
     .sort((a, b) => a - b);
 }
 

@@ -25,9 +25,9 @@ const NONE = -2147483648;
 class Ids {
   private slots = new Int32Array(1024);
   private hashes = new Int32Array(256);
-  private starts = new Int32Array(256);
-  private ends = new Int32Array(256);
-  arena = Buffer.allocUnsafe(4096);
+  /** Where each id's bytes start in the arena; the next id's start is where they end. */
+  private starts = new Int32Array(257);
+  private arena = Buffer.allocUnsafe(4096);
   private used = 0;
   size = 0;
   /** The id answered last. */
@@ -54,23 +54,20 @@ class Ids {
   }
 
   bytes(id: number): Buffer {
-    return this.arena.subarray(this.starts[id], this.ends[id]);
+    return this.arena.subarray(this.starts[id], this.starts[id + 1]);
   }
 
   private same(id: number, b: Buffer, start: number, end: number): boolean {
     const at = this.starts[id]!;
-    if (this.ends[id]! - at !== end - start) return false;
+    if (this.starts[id + 1]! - at !== end - start) return false;
     for (let i = start; i < end; i++) if (this.arena[at + i - start] !== b[i]) return false;
     return true;
   }
 
   private add(b: Buffer, start: number, end: number, h: number, slot: number): number {
     const id = this.size++;
-    if (id === this.hashes.length) {
-      this.hashes = grown(this.hashes);
-      this.starts = grown(this.starts);
-      this.ends = grown(this.ends);
-    }
+    if (id === this.hashes.length) this.hashes = grown(this.hashes);
+    if (id + 1 === this.starts.length) this.starts = grown(this.starts);
     const length = end - start;
     if (this.used + length > this.arena.length) {
       const arena = Buffer.allocUnsafe(Math.max(2 * this.arena.length, this.used + length));
@@ -79,9 +76,8 @@ class Ids {
     }
     b.copy(this.arena, this.used, start, end);
     this.hashes[id] = h;
-    this.starts[id] = this.used;
-    this.ends[id] = this.used + length;
     this.used += length;
+    this.starts[id + 1] = this.used;
     this.slots[slot] = id + 1;
     if (2 * this.size > this.slots.length) {
       // Rehashed at half full, from the stored hashes.
@@ -107,7 +103,7 @@ class Ids {
     for (let r = 0; r < this.size; r++) {
       const id = byRank[r]!;
       starts[r] = at;
-      at += this.arena.copy(arena, at, this.starts[id], this.ends[id]);
+      at += this.arena.copy(arena, at, this.starts[id], this.starts[id + 1]);
     }
     starts[this.size] = at;
     return new IdTexts(arena, starts);
@@ -149,8 +145,9 @@ class IdTexts {
   }
 }
 
-function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(2 * a.length);
+/** The array twice as long, with its contents. */
+function grown<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: T): T {
+  const b = new (a.constructor as new (length: number) => T)(2 * a.length);
   b.set(a);
   return b;
 }
@@ -292,11 +289,7 @@ export class FactsFold {
       let amount = -1;
       if (effect === PURCHASE && LENGTH[6] === 8) {
         amount = this.purchases++;
-        if (amount === this.amounts.length) {
-          const amounts = new Float64Array(2 * amount);
-          amounts.set(this.amounts);
-          this.amounts = amounts;
-        }
+        if (amount === this.amounts.length) this.amounts = grown(this.amounts);
         this.amounts[amount] = b.readInt32BE(START[6]!) * 4294967296 + b.readUInt32BE(START[6]! + 4);
       }
       this.events++;
@@ -320,7 +313,7 @@ export class FactsFold {
   /** The number of the scope of `value` (brand or category number * 2 + kind) in `shop`. */
   private scope(shop: number, value: number): number {
     const mask = this.scopeSlots.length - 1;
-    for (let s = (Math.imul(shop, 0x9e3779b1) ^ Math.imul(value, 0x85ebca6b)) & mask; ; s = (s + 1) & mask) {
+    for (let s = pairHash(shop, value) & mask; ; s = (s + 1) & mask) {
       const found = this.scopeSlots[s]! - 1;
       if (found < 0) break;
       if (this.scopeShop[found] === shop && this.scopeValue[found] === value) return found;
@@ -343,7 +336,7 @@ export class FactsFold {
   private place(id: number): void {
     const slots = this.scopeSlots;
     const mask = slots.length - 1;
-    let s = (Math.imul(this.scopeShop[id]!, 0x9e3779b1) ^ Math.imul(this.scopeValue[id]!, 0x85ebca6b)) & mask;
+    let s = pairHash(this.scopeShop[id]!, this.scopeValue[id]!) & mask;
     while (slots[s] !== 0) s = (s + 1) & mask;
     slots[s] = id + 1;
   }
@@ -382,7 +375,7 @@ export class FactsFold {
       for (let r = 0; r < size * STRIDE; r += STRIDE) {
         if (table[r + SCOPE] === 0) continue;
         if ((n + 1) * STRIDE > facts.length) facts = grown(facts);
-        facts.set(table.subarray(r, r + STRIDE), n * STRIDE);
+        for (let f = 0; f < STRIDE; f++) facts[n * STRIDE + f] = table[r + f]!;
         n++;
       }
       // The bucket's events are no longer needed.
@@ -402,9 +395,8 @@ export class FactsFold {
     day: number,
     amount: number,
   ) {
-    let h = Math.imul(scope, 0x9e3779b1) ^ Math.imul(consumer, 0x85ebca6b);
-    h ^= h >>> 15;
-    let r = (h & mask) * STRIDE;
+    const h = pairHash(scope, consumer);
+    let r = ((h ^ (h >>> 15)) & mask) * STRIDE;
     for (;;) {
       const found = t[r + SCOPE]!;
       if (found === 0) {
@@ -444,9 +436,7 @@ export class FactsFold {
         if (buy < 0) {
           buy = this.buys++;
           if (buy === this.spend.length) {
-            const spend = new Float64Array(2 * buy);
-            spend.set(this.spend);
-            this.spend = spend;
+            this.spend = grown(this.spend);
             this.daysHead = grown(this.daysHead);
           }
           this.spend[buy] = 0;
@@ -642,7 +632,7 @@ export class FactsFold {
       for (let i = runs[k]!; i < to; ) {
         // A plain loop fills the chunk (the generator only hands chunks on): V8 optimises it better.
         const next = this.fill(b, at, i, to, prefixes, consumers);
-        if (next.rows === i || next.rows < to) {
+        if (next.rows < to) {
           // The chunk is full (or too small for even one row).
           yield b.subarray(0, next.at);
           b = Buffer.allocUnsafe(next.rows === i && next.at === 0 ? 2 * b.length : CHUNK);
@@ -717,6 +707,9 @@ export class FactsFold {
   }
 }
 
+/** A hash of two numbers, for open addressing. */
+const pairHash = (a: number, b: number) => Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b);
+
 const START = new Int32Array(7);
 const PURCHASES: number[] = [];
 const LENGTH = new Int32Array(7);
@@ -749,32 +742,29 @@ function putDay(b: Buffer, at: number, day: number): number {
 
 /** view_days: the newest view day and the second newest, either missing. */
 function putViews(b: Buffer, at: number, v1: number, v2: number): number {
-  if (v1 === NONE) return putDays(b, at, NO_DAYS);
   VIEWS[0] = v1;
-  if (v2 === NONE) return putDays(b, at, VIEWS.subarray(0, 1));
   VIEWS[1] = v2;
-  return putDays(b, at, VIEWS);
+  return putDays(b, at, VIEWS, v1 === NONE ? 0 : v2 === NONE ? 1 : 2);
 }
 const VIEWS = new Int32Array(2);
-const NO_DAYS = new Int32Array(0);
 
 /** An integer[] field: dimensions, no nulls, element type, then each element with its length. */
-function putDays(b: Buffer, at: number, days: ArrayLike<number>): number {
-  if (days.length === 0) {
+function putDays(b: Buffer, at: number, days: ArrayLike<number>, n = days.length): number {
+  if (n === 0) {
     putInt32(b, at, 12);
     putInt32(b, at + 4, 0);
     putInt32(b, at + 8, 0);
     putInt32(b, at + 12, INT4_OID);
     return at + 16;
   }
-  putInt32(b, at, 20 + 8 * days.length);
+  putInt32(b, at, 20 + 8 * n);
   putInt32(b, at + 4, 1);
   putInt32(b, at + 8, 0);
   putInt32(b, at + 12, INT4_OID);
-  putInt32(b, at + 16, days.length);
+  putInt32(b, at + 16, n);
   putInt32(b, at + 20, 1);
   at += 24;
-  for (let i = 0; i < days.length; i++) {
+  for (let i = 0; i < n; i++) {
     putInt32(b, at, 4);
     putInt32(b, at + 4, days[i]!);
     at += 8;
